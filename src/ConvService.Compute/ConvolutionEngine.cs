@@ -7,6 +7,67 @@ namespace ConvService.Compute;
 /// </summary>
 public sealed class ConvolutionEngine
 {
+    public ConvolutionEngine(ComputeOptions? options = null)
+    {
+        Options = options ?? new ComputeOptions();
+    }
+
+    public ComputeOptions Options { get; }
+
+    /// <summary>Plans a standard convolution: picks the algorithm and packs the weights once.</summary>
+    public ConvolutionPlan PlanConvolve(Conv2dGeometry g, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias) =>
+        new ScalarPlan(g, weight.ToArray(), bias.ToArray());
+
+    /// <summary>Plans a depthwise-separable convolution (depthwise stage, then pointwise stage).</summary>
+    public ConvolutionPlan PlanDepthwiseSeparable(
+        DepthwiseSeparableGeometry g, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> pointwiseWeight,
+        ReadOnlySpan<float> depthwiseBias, ReadOnlySpan<float> pointwiseBias) =>
+        new ScalarSeparablePlan(g, depthwiseWeight.ToArray(), pointwiseWeight.ToArray(), depthwiseBias.ToArray(), pointwiseBias.ToArray());
+
+    /// <summary>Plans a spatially separable convolution (column pass, then row pass).</summary>
+    public ConvolutionPlan PlanSpatiallySeparable(SpatiallySeparableGeometry g, ReadOnlySpan<float> column, ReadOnlySpan<float> row) =>
+        new ScalarSpatialPlan(this, g, column.ToArray(), row.ToArray());
+
+    private sealed class ScalarPlan(Conv2dGeometry g, float[] weight, float[] bias) : ConvolutionPlan
+    {
+        public override string Algorithm => "direct-scalar";
+        public override long Multiplications => g.Multiplications;
+        public override long InputElements => g.InputElements;
+        public override long OutputElements => g.OutputElements;
+
+        public override void Execute(ReadOnlySpan<float> input, Span<float> output, CancellationToken cancellationToken = default)
+        {
+            CheckLengths(g, input, weight, bias, output);
+            DirectConvolution(g, input, weight, bias, output, cancellationToken);
+        }
+    }
+
+    private sealed class ScalarSeparablePlan(DepthwiseSeparableGeometry g, float[] dw, float[] pw, float[] dwBias, float[] pwBias) : ConvolutionPlan
+    {
+        public override string Algorithm => "depthwise-then-pointwise-scalar";
+        public override long Multiplications => g.Multiplications;
+        public override long InputElements => g.Depthwise.InputElements;
+        public override long OutputElements => g.OutputElements;
+
+        public override void Execute(ReadOnlySpan<float> input, Span<float> output, CancellationToken cancellationToken = default)
+        {
+            var mid = new float[g.Depthwise.OutputElements];
+            DirectConvolution(g.Depthwise, input, dw, dwBias, mid, cancellationToken);
+            DirectConvolution(g.Pointwise, mid, pw, pwBias, output, cancellationToken);
+        }
+    }
+
+    private sealed class ScalarSpatialPlan(ConvolutionEngine engine, SpatiallySeparableGeometry g, float[] column, float[] row) : ConvolutionPlan
+    {
+        public override string Algorithm => "outer-product-direct-scalar";
+        public override long Multiplications => g.Multiplications;
+        public override long InputElements => g.Equivalent.InputElements;
+        public override long OutputElements => g.OutputElements;
+
+        public override void Execute(ReadOnlySpan<float> input, Span<float> output, CancellationToken cancellationToken = default) =>
+            engine.SpatiallySeparable(g, input, column, row, output, cancellationToken);
+    }
+
     public ExecutionResult Convolve(
         Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
         CancellationToken cancellationToken = default)
