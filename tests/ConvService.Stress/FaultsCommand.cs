@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Grpc.Core;
+
+namespace ConvService.Stress;
+
+/// <summary>
+/// `faults`: for S seconds, clients that cancel costly calls mid-computation (short deadlines
+/// and explicit cancellation, gRPC and REST), clients that drop their connection mid-call, and
+/// slow readers of a 10 MB REST answer, while one well-behaved client checks every answer it
+/// gets. Afterwards the compute pool must be empty and RSS back near its baseline.
+/// </summary>
+public static class FaultsCommand
+{
+    public static async Task RunAsync(StressArguments args, Scorecard scorecard)
+    {
+        var duration = TimeSpan.FromSeconds(args.Number("seconds", 20));
+        int cancellers = args.Integer("cancellers", 2);
+        int disconnectors = args.Integer("disconnectors", 1);
+        int slowReaders = args.Integer("slow-readers", 1);
+        double slackMiB = args.Number("rss-slack-mb", 256);
+        int? pid = args.OptionalInteger("pid");
+        using var clients = new ServiceClients(args.LoopbackUrl("grpc", "http://127.0.0.1:8081"), args.LoopbackUrl("rest", "http://127.0.0.1:8080"));
+        var caller = new WorkloadCaller(clients);
+        var good = Workloads.ForShape("small")[0];
+        var expensive = Workloads.Expensive();
+        var large = Workloads.LargeOutput();
+        await caller.GrpcAsync(good, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Console.WriteLine(
+            $"faults: {duration.TotalSeconds:0} s; {cancellers} cancellers and {disconnectors} disconnectors of {expensive.Name} ({expensive.Multiplications / 1e9:0.00}G mult), " +
+            $"{slowReaders} slow readers of {large.Name} ({large.RestBody.Length / 1e6:0.0} MB request), one well-behaved client of {good.Name}");
+
+        double? rssBefore = ProcessMemory.ResidentMiB(pid);
+        var faultOutcomes = new ConcurrentDictionary<string, int>();
+        void Count(string outcome) => faultOutcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+        var goodTally = new CallTally();
+        var slowReadProblems = new ConcurrentQueue<string>();
+        var clock = Stopwatch.StartNew();
+        bool Running() => clock.Elapsed < duration;
+
+        var tasks = new List<Task>
+        {
+            Task.Run(async () =>
+            {
+                while (Running())
+                {
+                    goodTally.Add(await caller.GrpcAsync(good, TimeSpan.FromSeconds(10), CancellationToken.None), "well-behaved grpc");
+                }
+            }),
+        };
+        for (int i = 0; i < cancellers; i++)
+        {
+            var random = new Random(100 + i);
+            bool rest = i % 2 == 1;
+            tasks.Add(Task.Run(async () =>
+            {
+                while (Running())
+                {
+                    Count(rest ? await CancelRestAsync(clients.Rest, expensive, random) : await CancelGrpcAsync(clients, expensive, random));
+                }
+            }));
+        }
+
+        for (int i = 0; i < disconnectors; i++)
+        {
+            var random = new Random(200 + i);
+            tasks.Add(Task.Run(async () =>
+            {
+                while (Running())
+                {
+                    Count(await DisconnectAsync(clients.GrpcUrl, expensive, random));
+                }
+            }));
+        }
+
+        for (int i = 0; i < slowReaders; i++)
+        {
+            int reader = i;
+            tasks.Add(Task.Run(async () =>
+            {
+                for (int round = 0; Running(); round++)
+                {
+                    // Alternate: read the whole answer slowly and check it; or read 1 MB slowly and walk away.
+                    string? problem = await SlowReadAsync(clients.Rest, large, abandonAfterBytes: (reader + round) % 2 == 0 ? long.MaxValue : 1 << 20);
+                    Count(problem is null ? "slow reader: ok" : "slow reader: problem");
+                    if (problem is not null)
+                    {
+                        slowReadProblems.Enqueue(problem);
+                    }
+                }
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        Console.WriteLine($"faults: ran {clock.Elapsed.TotalSeconds:0.0} s");
+        foreach (var (outcome, count) in faultOutcomes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            Scorecard.Report($"{count,7}  {outcome}");
+        }
+
+        Console.WriteLine($"faults: well-behaved client latency {goodTally.ServedLatency.Summary()}");
+        goodTally.Print();
+        int served = goodTally[CallVerdict.Served], refused = goodTally[CallVerdict.Refused];
+        int bad = goodTally[CallVerdict.WrongAnswer] + goodTally[CallVerdict.Failed] + goodTally[CallVerdict.CleanlyUnavailable];
+        scorecard.Check(
+            "faults: well-behaved client keeps getting correct answers",
+            bad == 0 && served > 0 && refused <= goodTally.Total / 10,
+            $"{served} served, {refused} refused, {bad} wrong or failed");
+        int faultFailures = faultOutcomes.Where(kv => kv.Key.Contains("FAILED", StringComparison.Ordinal)).Sum(kv => kv.Value);
+        scorecard.Check("faults: cancelled and dropped calls end cleanly", faultFailures == 0, $"{faultOutcomes.Values.Sum()} fault calls, {faultFailures} unexpected statuses");
+        scorecard.Check("faults: slow readers get complete, correct answers", slowReadProblems.IsEmpty, slowReadProblems.FirstOrDefault() ?? "all reads ok");
+
+        var drainClock = Stopwatch.StartNew();
+        await PoolChecks.ExpectDrainedAsync(clients.Metrics, "faults", scorecard);
+        Console.WriteLine($"faults: pool empty {drainClock.Elapsed.TotalMilliseconds:0} ms after the fault clients stopped");
+        if (await clients.Metrics.ScrapeAsync(CancellationToken.None) is { } metrics)
+        {
+            foreach (string code in new[] { "OK", "CANCELLED", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "UNKNOWN", "INTERNAL" })
+            {
+                Scorecard.Report($"conv_requests_total{{rpc_grpc_status_code=\"{code}\"}} = {MetricsScraper.Sum(metrics, "conv_requests_total", $"rpc_grpc_status_code=\"{code}\"")?.ToString() ?? "absent"}");
+            }
+        }
+
+        scorecard.Check("faults: service healthy afterwards", await clients.IsHealthyAsync(CancellationToken.None), "GET /healthz");
+        await PoolChecks.ExpectMemoryBackAsync(pid, rssBefore, slackMiB, "faults", scorecard);
+    }
+
+    /// <summary>A costly call that gives up early: a 2-40 ms deadline, or an explicit cancel after 1-40 ms.</summary>
+    private static async Task<string> CancelGrpcAsync(ServiceClients clients, CheckedWorkload expensive, Random random)
+    {
+        bool byDeadline = random.Next(2) == 0;
+        using var cancel = new CancellationTokenSource();
+        var deadline = DateTime.UtcNow + (byDeadline ? TimeSpan.FromMilliseconds(random.Next(2, 41)) : TimeSpan.FromSeconds(30));
+        if (!byDeadline)
+        {
+            cancel.CancelAfter(random.Next(1, 41));
+        }
+
+        string how = byDeadline ? "grpc deadline" : "grpc cancel";
+        try
+        {
+            var response = await expensive.CallGrpc(clients.Grpc, new CallOptions(deadline: deadline, cancellationToken: cancel.Token)).ResponseAsync;
+            return expensive.Verify(response) is null ? $"{how}: completed first" : $"{how}: FAILED wrong answer";
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.ResourceExhausted)
+        {
+            return $"{how}: {e.StatusCode}";
+        }
+        catch (RpcException e)
+        {
+            return $"{how}: FAILED {e.StatusCode} {e.Status.Detail}";
+        }
+    }
+
+    /// <summary>The costly call over REST, abandoned after 5-60 ms (the client closes the request).</summary>
+    private static async Task<string> CancelRestAsync(HttpClient rest, CheckedWorkload expensive, Random random)
+    {
+        using var cancel = new CancellationTokenSource(random.Next(5, 61));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Fuzzing.ConvolutionRoutes.RestPath(expensive.Method))
+        {
+            Content = new ByteArrayContent(expensive.RestBody),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        try
+        {
+            using var response = await rest.SendAsync(request, cancel.Token);
+            int code = (int)response.StatusCode;
+            return code is 200 or 429 ? $"rest cancel: HTTP {code} first" : $"rest cancel: FAILED HTTP {code}";
+        }
+        catch (OperationCanceledException)
+        {
+            return "rest cancel: cancelled";
+        }
+    }
+
+    /// <summary>Starts the costly call on a channel of its own and disposes the channel 5-50 ms later (a client that vanishes).</summary>
+    private static async Task<string> DisconnectAsync(Uri grpcUrl, CheckedWorkload expensive, Random random)
+    {
+        var channel = ServiceClients.CreateChannel(grpcUrl);
+        var client = new Contract.V1.Convolution.ConvolutionClient(channel);
+        var call = expensive.CallGrpc(client, new CallOptions(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30)));
+        await Task.Delay(random.Next(5, 51));
+        channel.Dispose();
+        try
+        {
+            await call.ResponseAsync;
+            return "disconnect: completed first";
+        }
+        catch (RpcException e)
+        {
+            // Whatever the client sees after pulling the plug is its own doing; the server side is checked through the pool gauges.
+            return $"disconnect: {e.StatusCode}";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "disconnect: channel disposed";
+        }
+        finally
+        {
+            call.Dispose();
+        }
+    }
+
+    /// <summary>Reads a large REST answer 64 KB at a time with a pause between reads; returns a problem or null.</summary>
+    private static async Task<string?> SlowReadAsync(HttpClient rest, CheckedWorkload large, long abandonAfterBytes)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Fuzzing.ConvolutionRoutes.RestPath(large.Method))
+        {
+            Content = new ByteArrayContent(large.RestBody),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        try
+        {
+            using var response = await rest.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if ((int)response.StatusCode is 429)
+            {
+                return null; // refused by admission control: allowed
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return $"HTTP {(int)response.StatusCode}";
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+            using var body = new MemoryStream();
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                body.Write(buffer, 0, read);
+                if (body.Length >= abandonAfterBytes)
+                {
+                    return null; // walk away mid-body; disposing the response drops the connection
+                }
+
+                await Task.Delay(10, timeout.Token);
+            }
+
+            return large.Verify(CheckedWorkload.ParseRest(System.Text.Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length)));
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
+        }
+    }
+}

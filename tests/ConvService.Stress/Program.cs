@@ -1,0 +1,44 @@
+using ConvService.Stress;
+
+// Stress, fault and fuzz runs against a running ConvService (loopback only). Usage:
+//   ConvService.Stress fuzz     --grpc URL --rest URL [--pid PID] [--cases N] [--seconds S] [--max-request-bytes B]
+//   ConvService.Stress load     --grpc URL --rest URL [--pid PID] --concurrency C --seconds S --shape small|medium [--max-rss-mb M]
+//   ConvService.Stress faults   --grpc URL --rest URL [--pid PID] --seconds S
+//   ConvService.Stress shutdown --dll path/to/ConvService.Api.dll [--rest-port P] [--grpc-port P] [--drain-seconds D]
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: ConvService.Stress fuzz|load|faults|shutdown [--name value ...] (see Program.cs)");
+    return 2;
+}
+
+var scorecard = new Scorecard();
+try
+{
+    var options = new StressArguments(args.Skip(1));
+    switch (args[0])
+    {
+        case "fuzz":
+            await FuzzCommand.RunAsync(options, scorecard);
+            break;
+        case "load":
+            await LoadCommand.RunAsync(options, scorecard);
+            break;
+        case "faults":
+            await FaultsCommand.RunAsync(options, scorecard);
+            break;
+        case "shutdown":
+            await ShutdownCommand.RunAsync(options, scorecard);
+            break;
+        default:
+            Console.Error.WriteLine($"unknown subcommand '{args[0]}'");
+            return 2;
+    }
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
+scorecard.PrintTotals();
+return scorecard.Failed == 0 && scorecard.Passed > 0 ? 0 : 1;
