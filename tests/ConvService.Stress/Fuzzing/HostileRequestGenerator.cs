@@ -67,6 +67,14 @@ public sealed class HostileRequestGenerator(Random random, int oversizeBytes)
                     PointwiseBias = Chance(30) ? NewTensor([outChannels]) : null,
                 };
                 break;
+            case < 9 when Chance(3):
+                // Long taps with SAME padding on a tiny input: cheap to compute (output x taps), but the
+                // equivalent C x Kh x Kw kernel has 65536 x 65537 = 2^32 + 65536 elements, which wraps in 32-bit arithmetic.
+                request.Options = new ConvOptions { PaddingMode = PaddingMode.Same };
+                request.SpatiallySeparable = new SpatiallySeparable();
+                request.SpatiallySeparable.Column.AddRange(Floats(65_536));
+                request.SpatiallySeparable.Row.AddRange(Floats(65_537));
+                break;
             case < 9:
                 request.SpatiallySeparable = new SpatiallySeparable();
                 request.SpatiallySeparable.Column.AddRange(Floats(Chance(10) ? random.Next(0, 40) : kh));
