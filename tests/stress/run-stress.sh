@@ -69,13 +69,12 @@ passed=0
 failed=0
 # Runs one stress subcommand, echoes its output and adds its closing "N passed, N failed" to the totals.
 run() {
-  local out status line
+  local status line
   set +e
-  out="$("${stress[@]}" "$@" 2>&1)"
-  status=$?
+  "${stress[@]}" "$@" 2>&1 | tee "$work/run.out"
+  status=${PIPESTATUS[0]}
   set -e
-  echo "$out"
-  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1 || true)"
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/run.out" | tail -1 || true)"
   if [[ -z "$line" ]]; then
     echo "(run '$1' ended with status $status and no totals)"
     failed=$((failed + 1))
