@@ -25,7 +25,7 @@ public static class TelemetrySetup
                     .AddView("conv.compute.duration", buckets)
                     .AddView("conv.queue.wait", buckets)
                     .AddAspNetCoreInstrumentation()
-                    .AddPrometheusExporter();
+                    .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp)
                 {
                     metrics.AddOtlpExporter();
