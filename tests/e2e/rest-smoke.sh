@@ -12,7 +12,7 @@ check() { # name, expected-status, expected-substring, curl args...
   local body code
   body="$(mktemp)"
   code="$(curl -sS -o "$body" -w '%{http_code}' --max-time 20 "$@" || true)"
-  if [[ "$code" == "$status" ]] && grep -q -- "$needle" "$body"; then
+  if [[ "$code" == "$status" ]] && grep -Eq -- "$needle" "$body"; then
     passed=$((passed + 1))
     echo "ok   $name ($code)"
   else
@@ -25,8 +25,8 @@ check() { # name, expected-status, expected-substring, curl args...
 post() { curl_args=(-X POST -H 'content-type: application/json' --data "$2" "$base$1"); }
 
 post /v1/estimate-cost '{"inputShape":[3,12,12],"kernelSize":[5],"outputChannels":256}'
-check "estimate-cost textbook standard" 200 '"multiplications": *"1228800"' "${curl_args[@]}"
-check "estimate-cost textbook separable" 200 '"multiplications": *"53952"' "${curl_args[@]}"
+check "estimate-cost textbook standard" 200 '"multiplications": *"?1228800"?' "${curl_args[@]}"
+check "estimate-cost textbook separable" 200 '"multiplications": *"?53952"?' "${curl_args[@]}"
 
 # 1x1x3x3 ones with a 2x2 ones kernel: every output is 4, plus bias 0.5.
 post /v1/convolve '{"input":{"shape":[1,1,3,3],"data":[1,1,1,1,1,1,1,1,1]},"weight":{"shape":[1,1,2,2],"data":[1,1,1,1]},"bias":{"shape":[1],"data":[0.5]}}'
@@ -55,7 +55,7 @@ check "malformed JSON is 400" 400 '' "${curl_args[@]}"
 
 check "liveness" 200 '' "$base/healthz"
 check "readiness" 200 '' "$base/readyz"
-check "metrics has the latency histogram by kind" 200 'conv_compute_duration_seconds_bucket{.*conv_kind="spatially_separable"' "$base/metrics"
+check "metrics has the latency histogram by kind" 200 'conv_compute_duration_seconds_bucket\{.*conv_kind="spatially_separable"' "$base/metrics"
 
 echo "$passed passed, $failed failed"
 [[ "$failed" == 0 ]]

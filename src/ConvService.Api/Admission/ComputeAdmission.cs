@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using ConvService.Api.Configuration;
+using ConvService.Api.Grpc;
+using ConvService.Api.Health;
+using ConvService.Api.Telemetry;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Api.Admission;
+
+/// <summary>
+/// Decides whether a computation may run: size and cost limits (checked from the geometry, before
+/// anything is allocated), then a slot in a bounded compute pool with a bounded queue. A full queue
+/// refuses at once with a retry hint instead of queueing without bound.
+/// </summary>
+public sealed class ComputeAdmission : IDisposable
+{
+    /// <summary>What a refused caller is told to wait before retrying.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
+    private readonly ConvServiceOptions _options;
+    private readonly ConcurrencyLimiter _limiter;
+    private readonly ConvMetrics _metrics;
+    private readonly ReadinessState _readiness;
+
+    public ComputeAdmission(IOptions<ConvServiceOptions> options, ConvMetrics metrics, ReadinessState readiness)
+    {
+        _options = options.Value;
+        _metrics = metrics;
+        _readiness = readiness;
+        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = _options.MaxConcurrentComputations,
+            QueueLimit = _options.MaxQueuedComputations,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+    }
+
+    /// <summary>Refuses work over the configured cost or size limits with RESOURCE_EXHAUSTED (REST: 429).</summary>
+    public void CheckLimits(long multiplications, long inputElements, long outputElements)
+    {
+        if (multiplications > _options.MaxMultiplications)
+        {
+            throw RpcErrors.OverLimit(
+                $"this convolution costs {multiplications} multiplications; the limit is {_options.MaxMultiplications} (ConvService:MaxMultiplications)");
+        }
+
+        if (inputElements > _options.MaxInputElements)
+        {
+            throw RpcErrors.OverLimit(
+                $"the input has {inputElements} elements; the limit is {_options.MaxInputElements} (ConvService:MaxInputElements)");
+        }
+
+        if (outputElements > _options.MaxOutputElements)
+        {
+            throw RpcErrors.OverLimit(
+                $"the output would have {outputElements} elements; the limit is {_options.MaxOutputElements} (ConvService:MaxOutputElements)");
+        }
+    }
+
+    /// <summary>
+    /// Waits for a compute slot (at most MaxQueuedComputations callers wait). Dispose the result to free the slot.
+    /// Refuses with UNAVAILABLE while shutting down and RESOURCE_EXHAUSTED (with a retry hint) when the queue is full.
+    /// </summary>
+    public async ValueTask<IDisposable> EnterAsync(CallRecord call, HttpContext? httpContext, CancellationToken cancellationToken)
+    {
+        if (_readiness.IsDraining)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; retry on another instance"));
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        var lease = _limiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            _metrics.ChangeQueued(1);
+            try
+            {
+                lease = await _limiter.AcquireAsync(1, cancellationToken);
+            }
+            finally
+            {
+                _metrics.ChangeQueued(-1);
+            }
+        }
+
+        var waited = Stopwatch.GetElapsedTime(started);
+        call.QueueWaitMs = waited.TotalMilliseconds;
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            // REST clients read Retry-After; gRPC clients get grpc-retry-pushback-ms in the trailers.
+            httpContext?.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            throw RpcErrors.Busy(
+                $"all {_options.MaxConcurrentComputations} compute slots are busy and the queue of {_options.MaxQueuedComputations} is full; retry after {RetryAfter.TotalSeconds:0} s",
+                RetryAfter);
+        }
+
+        _metrics.RecordQueueWait(waited.TotalSeconds);
+        _metrics.ChangeInflight(1);
+        return new Slot(lease, _metrics);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+
+    private sealed class Slot(RateLimitLease lease, ConvMetrics metrics) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                metrics.ChangeInflight(-1);
+                lease.Dispose();
+            }
+        }
+    }
+}

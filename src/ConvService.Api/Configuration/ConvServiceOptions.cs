@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ConvService.Api.Configuration;
+
+/// <summary>The <c>ConvService</c> configuration section: request limits, admission, deadlines, shutdown and API keys.</summary>
+public sealed class ConvServiceOptions
+{
+    public const string SectionName = "ConvService";
+
+    /// <summary>Largest request body (gRPC message or REST JSON body), bytes. Over it: RESOURCE_EXHAUSTED / HTTP 413.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Largest cost of one computation in multiplications (the EstimateCost model). Over it: RESOURCE_EXHAUSTED / HTTP 429.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxMultiplications { get; set; } = 50_000_000_000;
+
+    /// <summary>Largest input tensor, elements.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxInputElements { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest output tensor, elements (the response buffer is 4 bytes per element).</summary>
+    [Range(1, 512L * 1024 * 1024)]
+    public long MaxOutputElements { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Computations running at once; default the processor count.</summary>
+    [Range(1, 4096)]
+    public int MaxConcurrentComputations { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Computations waiting for a slot; beyond it a call is refused at once (RESOURCE_EXHAUSTED / HTTP 429).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedComputations { get; set; } = 64;
+
+    /// <summary>Deadline given to calls that carry none (REST calls, gRPC calls without grpc-timeout), seconds.</summary>
+    [Range(0.001, 86_400)]
+    public double DefaultDeadlineSeconds { get; set; } = 30;
+
+    /// <summary>On SIGTERM, how long in-flight calls may still run before the process exits, seconds.</summary>
+    [Range(0, 3_600)]
+    public double DrainSeconds { get; set; } = 20;
+
+    /// <summary>Accepted API keys (<c>authorization: Bearer &lt;key&gt;</c>); empty turns authentication off.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Console log format: <c>text</c> (readable, default) or <c>json</c> (compact JSON, one event per line).</summary>
+    [RegularExpression("^(?i)(text|json)$")]
+    public string LogFormat { get; set; } = "text";
+}

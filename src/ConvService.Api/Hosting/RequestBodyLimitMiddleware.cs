@@ -1,0 +1,78 @@
+using System.Text.Json;
+using ConvService.Api.Configuration;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace ConvService.Api.Hosting;
+
+/// <summary>
+/// ConvService:MaxRequestBytes for REST bodies: 413 with a JSON status body. JSON transcoding would turn a
+/// body-size failure into 400, so the limit is checked here, before transcoding reads anything. gRPC
+/// requests are left to MaxReceiveMessageSize (RESOURCE_EXHAUSTED).
+/// </summary>
+public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<ConvServiceOptions> options)
+{
+    /// <summary>Bodies without Content-Length are buffered in memory up to this size, on disk beyond.</summary>
+    private const int MemoryBufferBytes = 1024 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            await next(context);
+            return;
+        }
+
+        long limit = options.Value.MaxRequestBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            // Kestrel then also enforces the limit on the bytes actually sent.
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        if (request.ContentLength is long length)
+        {
+            if (length > limit)
+            {
+                await RejectAsync(context, $"the request body has {length} bytes; the limit is {limit} (ConvService:MaxRequestBytes)");
+                return;
+            }
+        }
+        else if (HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
+        {
+            // A body of unknown length (chunked): read it up to the limit before transcoding sees it.
+            request.EnableBuffering(MemoryBufferBytes, limit);
+            try
+            {
+                await request.Body.DrainAsync(context.RequestAborted);
+            }
+            catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                await RejectAsync(context, $"the request body exceeds the limit of {limit} bytes (ConvService:MaxRequestBytes)");
+                return;
+            }
+
+            request.Body.Position = 0;
+        }
+
+        await next(context);
+    }
+
+    private static async Task RejectAsync(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.Connection = "close";
+        // The same shape as transcoding's error bodies (google.rpc.Status): code 8 = RESOURCE_EXHAUSTED.
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteNumber("code", 8);
+        writer.WriteString("message", message);
+        writer.WriteStartArray("details");
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync();
+    }
+}

@@ -1,0 +1,26 @@
+using System.Buffers;
+
+namespace ConvService.Api.Mapping;
+
+/// <summary>Pooled float buffers for one computation, all returned on Dispose.</summary>
+public sealed class RentedBuffers : IDisposable
+{
+    private readonly List<float[]> _rented = [];
+
+    public float[] RentFloats(int length)
+    {
+        var buffer = ArrayPool<float>.Shared.Rent(length);
+        _rented.Add(buffer);
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _rented)
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+
+        _rented.Clear();
+    }
+}

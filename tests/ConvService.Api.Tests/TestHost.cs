@@ -1,0 +1,52 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ConvService.Contract.V1;
+
+namespace ConvService.Api.Tests;
+
+/// <summary>In-process hosting helpers: a factory with configuration overrides, a gRPC client and a REST client over it.</summary>
+internal static class TestHost
+{
+    public static WebApplicationFactory<Program> WithSettings(this WebApplicationFactory<Program> factory, params (string Key, string Value)[] settings) =>
+        factory.WithWebHostBuilder(builder =>
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        });
+
+    public static GrpcChannel CreateChannel(this WebApplicationFactory<Program> factory) =>
+        GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions
+        {
+            HttpHandler = factory.Server.CreateHandler(),
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+
+    public static Convolution.ConvolutionClient CreateConvolutionClient(this WebApplicationFactory<Program> factory) =>
+        new(factory.CreateChannel());
+
+    /// <summary>POSTs a message as canonical proto3 JSON (lowerCamelCase names, raw_data as base64).</summary>
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, IMessage message) =>
+        client.PostJsonAsync(path, JsonFormatter.Default.Format(message));
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json)
+    {
+        var content = new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return client.PostAsync(path, content);
+    }
+
+    public static async Task<T> ReadMessageAsync<T>(this HttpResponseMessage response)
+        where T : IMessage<T>, new()
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");
+        return JsonParser.Default.Parse<T>(body);
+    }
+}
