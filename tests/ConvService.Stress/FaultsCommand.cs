@@ -55,9 +55,12 @@ public static class FaultsCommand
             bool rest = i % 2 == 1;
             tasks.Add(Task.Run(async () =>
             {
+                // Each canceller has its own connection, as separate clients would: Kestrel's rapid-reset defence may close a
+                // connection that cancels many streams, and that must not be blamed on (or hit) the well-behaved client.
+                using var own = new ServiceClients(clients.GrpcUrl, clients.Rest.BaseAddress!);
                 while (Running())
                 {
-                    Count(rest ? await CancelRestAsync(clients.Rest, expensive, random) : await CancelGrpcAsync(clients, expensive, random));
+                    Count(rest ? await CancelRestAsync(own.Rest, expensive, random) : await CancelGrpcAsync(own, expensive, random));
                 }
             }));
         }
@@ -122,8 +125,29 @@ public static class FaultsCommand
             }
         }
 
+        await ProbeCancellationAsync(clients, expensive, args.Number("cancel-stop-ms", 100), scorecard);
         scorecard.Check("faults: service healthy afterwards", await clients.IsHealthyAsync(CancellationToken.None), "GET /healthz");
         await PoolChecks.ExpectMemoryBackAsync(pid, rssBefore, slackMiB, "faults", scorecard);
+    }
+
+    /// <summary>On the now idle service: how long a cancelled computation keeps its compute slot (gRPC cancel and REST abort).</summary>
+    private static async Task ProbeCancellationAsync(ServiceClients clients, CheckedWorkload expensive, double limitMs, Scorecard scorecard)
+    {
+        var probe = new CancellationProbe(clients, expensive);
+        double? alone = await probe.UncancelledMillisecondsAsync();
+        foreach (bool overRest in new[] { false, true })
+        {
+            string how = overRest ? "REST abort" : "gRPC cancel";
+            double? stop = await probe.StopMillisecondsAsync(overRest);
+            string note = alone is { } full && full <= limitMs ? " (inconclusive: the whole computation is shorter than the limit)" : "";
+            string aloneText = alone?.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a";
+            scorecard.Check(
+                $"faults: {how} frees the compute slot within {limitMs:0} ms",
+                stop is { } ms ? ms <= limitMs : note.Length > 0,
+                stop is { } measured
+                    ? $"slot free {measured:0.0} ms after cancelling; the same call uncancelled takes {aloneText} ms{note}"
+                    : $"the call finished before it was seen computing; uncancelled it takes {aloneText} ms{note}");
+        }
     }
 
     /// <summary>A costly call that gives up early: a 2-40 ms deadline, or an explicit cancel after 1-40 ms.</summary>
@@ -146,6 +170,11 @@ public static class FaultsCommand
         catch (RpcException e) when (e.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.ResourceExhausted)
         {
             return $"{how}: {e.StatusCode}";
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable)
+        {
+            // The server closed this client's connection (e.g. HTTP/2 rapid-reset defence): its own doing, not a service failure.
+            return $"{how}: Unavailable (connection closed by the server)";
         }
         catch (RpcException e)
         {
