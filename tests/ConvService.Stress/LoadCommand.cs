@@ -4,7 +4,7 @@ namespace ConvService.Stress;
 
 /// <summary>
 /// `load`: a closed loop of C clients for S seconds (each sends its next call as soon as the last
-/// one ends) with checked small or medium workloads, mostly gRPC with every fourth call over REST.
+/// one ends) with checked small or medium workloads, mostly gRPC with every --rest-every'th call (default 4th) over REST.
 /// Pass: every served answer correct, every refusal RESOURCE_EXHAUSTED / 429, something served,
 /// and the service's RSS during the run under --max-rss-mb.
 /// </summary>
@@ -19,6 +19,8 @@ public static class LoadCommand
         double maxRssMiB = args.Number("max-rss-mb", 1024);
         // A refused client waits this long before its next call, as a polite retrying client would.
         var refusalPause = TimeSpan.FromMilliseconds(args.Number("refusal-pause-ms", 2));
+        // Every Nth call of a client goes over REST (JSON), the rest over gRPC (raw_data); 0 means gRPC only.
+        int restEvery = args.Integer("rest-every", 4);
         int? pid = args.OptionalInteger("pid");
         string label = $"load {shape} x{concurrency}";
         using var clients = new ServiceClients(args.LoopbackUrl("grpc", "http://127.0.0.1:8081"), args.LoopbackUrl("rest", "http://127.0.0.1:8080"));
@@ -43,7 +45,7 @@ public static class LoadCommand
                 for (int i = 0; clock.Elapsed < duration; i++)
                 {
                     var workload = workloads[(client + i) % workloads.Count];
-                    bool rest = (client + i) % 4 == 3;
+                    bool rest = restEvery > 0 && (client + i) % restEvery == restEvery - 1;
                     var result = rest
                         ? await caller.RestAsync(workload, deadline, CancellationToken.None)
                         : await caller.GrpcAsync(workload, deadline, CancellationToken.None);
