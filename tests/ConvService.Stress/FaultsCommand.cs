@@ -26,7 +26,19 @@ public static class FaultsCommand
         var good = Workloads.ForShape("small")[0];
         var expensive = Workloads.Expensive();
         var large = Workloads.LargeOutput();
+        double minGoodShare = args.Number("min-good-share", 0.1);
         await caller.GrpcAsync(good, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        // The well-behaved client alone first: its rate under faults is judged against this.
+        var baseline = new CallTally();
+        var baselineClock = Stopwatch.StartNew();
+        while (baselineClock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            baseline.Add(await caller.GrpcAsync(good, TimeSpan.FromSeconds(10), CancellationToken.None), "baseline");
+        }
+
+        double baselineRate = baseline[CallVerdict.Served] / baselineClock.Elapsed.TotalSeconds;
+        Console.WriteLine($"faults: well-behaved client alone: {baselineRate:0.0} calls/s, {baseline.ServedLatency.Summary()}");
         Console.WriteLine(
             $"faults: {duration.TotalSeconds:0} s; {cancellers} cancellers and {disconnectors} disconnectors of {expensive.Name} ({expensive.Multiplications / 1e9:0.00}G mult), " +
             $"{slowReaders} slow readers of {large.Name} ({large.RestBody.Length / 1e6:0.0} MB request), one well-behaved client of {good.Name}");
@@ -38,6 +50,7 @@ public static class FaultsCommand
         var slowReadProblems = new ConcurrentQueue<string>();
         var clock = Stopwatch.StartNew();
         bool Running() => clock.Elapsed < duration;
+        double goodSeconds = duration.TotalSeconds;
 
         var tasks = new List<Task>
         {
@@ -47,6 +60,8 @@ public static class FaultsCommand
                 {
                     goodTally.Add(await caller.GrpcAsync(good, TimeSpan.FromSeconds(10), CancellationToken.None), "well-behaved grpc");
                 }
+
+                goodSeconds = clock.Elapsed.TotalSeconds;
             }),
         };
         for (int i = 0; i < cancellers; i++)
@@ -102,7 +117,7 @@ public static class FaultsCommand
             Scorecard.Report($"{count,7}  {outcome}");
         }
 
-        Console.WriteLine($"faults: well-behaved client latency {goodTally.ServedLatency.Summary()}");
+        Console.WriteLine($"faults: well-behaved client under faults: {goodTally[CallVerdict.Served] / goodSeconds:0.0} calls/s, {goodTally.ServedLatency.Summary()}");
         goodTally.Print();
         int served = goodTally[CallVerdict.Served], refused = goodTally[CallVerdict.Refused];
         int bad = goodTally[CallVerdict.WrongAnswer] + goodTally[CallVerdict.Failed] + goodTally[CallVerdict.CleanlyUnavailable];
@@ -110,6 +125,11 @@ public static class FaultsCommand
             "faults: well-behaved client keeps getting correct answers",
             bad == 0 && served > 0 && refused <= goodTally.Total / 10,
             $"{served} served, {refused} refused, {bad} wrong or failed");
+        double goodRate = served / goodSeconds;
+        scorecard.Check(
+            $"faults: well-behaved client keeps at least {minGoodShare:P0} of its rate alone",
+            goodRate >= minGoodShare * baselineRate,
+            $"{goodRate:0.0} calls/s under faults vs {baselineRate:0.0} alone (p99 {goodTally.ServedLatency.Percentile(99):0} ms vs {baseline.ServedLatency.Percentile(99):0.0} ms)");
         int faultFailures = faultOutcomes.Where(kv => kv.Key.Contains("FAILED", StringComparison.Ordinal)).Sum(kv => kv.Value);
         scorecard.Check("faults: cancelled and dropped calls end cleanly", faultFailures == 0, $"{faultOutcomes.Values.Sum()} fault calls, {faultFailures} unexpected statuses");
         scorecard.Check("faults: slow readers get complete, correct answers", slowReadProblems.IsEmpty, slowReadProblems.FirstOrDefault() ?? "all reads ok");
@@ -125,7 +145,7 @@ public static class FaultsCommand
             }
         }
 
-        await ProbeCancellationAsync(clients, expensive, args.Number("cancel-stop-ms", 100), scorecard);
+        await ProbeCancellationAsync(clients, expensive, args.Number("cancel-stop-ms", 50), scorecard);
         scorecard.Check("faults: service healthy afterwards", await clients.IsHealthyAsync(CancellationToken.None), "GET /healthz");
         await PoolChecks.ExpectMemoryBackAsync(pid, rssBefore, slackMiB, "faults", scorecard);
     }

@@ -107,6 +107,11 @@ echo "== shutdown (starts its own instance on 127.0.0.1:$((rest_port + 100))/$((
 run shutdown --dll "$work/service/ConvService.Api.dll" --rest-port $((rest_port + 100)) --grpc-port $((grpc_port + 100)) \
   --drain-seconds 10 --max-concurrent $max_concurrent --max-queued $max_queued --concurrency $((2 * capacity)) --log "$work/shutdown.log"
 
+if [[ $failed -ne 0 && -f "$work/service.log" ]]; then
+  echo "== service errors (first 60 lines)"
+  grep -A12 -E '^\[[0-9:. ]+ERR\]' "$work/service.log" | grep -vE '^\s+at (Microsoft|System)\.' | head -60 || true
+fi
+
 echo "== stress ($mode) totals"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
