@@ -56,6 +56,13 @@ public static class ShutdownCommand
                 var result = rest
                     ? await caller.RestAsync(workload, TimeSpan.FromSeconds(drainSeconds + 20), CancellationToken.None)
                     : await caller.GrpcAsync(workload, TimeSpan.FromSeconds(drainSeconds + 20), CancellationToken.None);
+                if (!startedBeforeTerm && result.Status == "connection error")
+                {
+                    // Sent after SIGTERM on a keep-alive connection the stopping server was closing (HTTP/1.1 has no GOAWAY):
+                    // a call the server never accepted. Before SIGTERM the same error would mean a lost call.
+                    result = result with { Verdict = CallVerdict.CleanlyUnavailable, Status = "connection closed by the stopping server" };
+                }
+
                 (startedBeforeTerm ? beforeTerm : afterTerm).Add(result, rest ? "rest" : "grpc");
                 if (result.Verdict is CallVerdict.Refused or CallVerdict.CleanlyUnavailable)
                 {
@@ -75,8 +82,9 @@ public static class ShutdownCommand
         exited.TrySetResult();
         await Task.WhenAll(load);
 
-        Console.WriteLine($"shutdown: calls started before SIGTERM: {beforeTerm.Total}; after: {afterTerm.Total}");
+        Console.WriteLine($"shutdown: {beforeTerm.Total} calls started before SIGTERM:");
         beforeTerm.Print();
+        Console.WriteLine($"shutdown: {afterTerm.Total} calls started after SIGTERM:");
         afterTerm.Print();
         int lost = beforeTerm[CallVerdict.Failed] + afterTerm[CallVerdict.Failed];
         int wrong = beforeTerm[CallVerdict.WrongAnswer] + afterTerm[CallVerdict.WrongAnswer];
