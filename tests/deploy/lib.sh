@@ -92,17 +92,19 @@ publish_service() {
 
 # start_service DIR REST_PORT GRPC_PORT LOGFILE [EXTRA KEY=VALUE...]: starts the published output
 # the way the container's ENTRYPOINT does, with the Dockerfile's environment, the endpoints moved
-# to the given ports (still bound to 0.0.0.0 as in the container). Sets SERVICE_PID.
+# to the given ports (bound to 0.0.0.0 as in the container, or to CONV_BIND_HOST, e.g. 127.0.0.2
+# to run several replicas on one port). Sets SERVICE_PID.
 start_service() {
     local dir="$1" rest_port="$2" grpc_port="$3" logfile="$4"; shift 4
+    local host="${CONV_BIND_HOST:-0.0.0.0}"
     local -a env_args entry
     mapfile -t env_args < <(dockerfile_env)
     mapfile -t entry < <(dockerfile_json_instruction ENTRYPOINT)
     (( ${#entry[@]} > 0 )) || fail "Dockerfile has no ENTRYPOINT"
-    env_args+=("Kestrel__Endpoints__Rest__Url=http://0.0.0.0:${rest_port}"
-               "Kestrel__Endpoints__Grpc__Url=http://0.0.0.0:${grpc_port}"
+    env_args+=("Kestrel__Endpoints__Rest__Url=http://${host}:${rest_port}"
+               "Kestrel__Endpoints__Grpc__Url=http://${host}:${grpc_port}"
                "$@")
-    log "starting '${entry[*]}' in $dir (REST :$rest_port, gRPC :$grpc_port)"
+    log "starting '${entry[*]}' in $dir (REST $host:$rest_port, gRPC $host:$grpc_port)"
     # exec keeps the PID: signals go to the dotnet process itself, as they would in the container.
     (cd "$dir" && exec env "${env_args[@]}" "${entry[@]}" >"$logfile" 2>&1) &
     SERVICE_PID=$!
