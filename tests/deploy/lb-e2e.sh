@@ -9,11 +9,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPLICA_REST=18380
-REPLICA_GRPC=18381
-LB_REST=28080
-LB_GRPC=28081
-DNS_PORT=15353
+REPLICA_REST="$(pick_port 18380)"
+REPLICA_GRPC="$(pick_port 18381)"
+LB_REST="$(pick_port 28080)"
+LB_GRPC="$(pick_port 28081)"
+DNS_PORT="$(pick_port 15353 udp)"
 WORK="$(mktemp -d /tmp/convservice-lb-e2e.XXXXXX)"
 PIDS=()
 PASSED=0
@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_tool curl curl
-ensure_tool nginx nginx-light
+ensure_tool nginx nginx
 ensure_tool dnsmasq dnsmasq-base
 PY=/usr/bin/python3
 if ! "$PY" -c 'import grpc' 2>/dev/null; then

@@ -34,7 +34,9 @@ wait_http() {
         status="$(http_status "$url")"
         [[ "$status" == "$want" ]] && return 0
         if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
-            fail "process $pid exited while waiting for $url"
+            local rc=0
+            wait "$pid" 2>/dev/null || rc=$?
+            fail "process $pid exited with code $rc while waiting for $url"
         fi
         sleep 0.5
     done
@@ -126,4 +128,25 @@ stop_process() {
     done
     STOPPED_RC=0
     wait "$pid" || STOPPED_RC=$?
+}
+
+# pick_port PREFERRED [tcp|udp]: prints PREFERRED when nothing on this machine holds it (checked by
+# binding 0.0.0.0), else a free ephemeral port: tests then never talk to someone else's server.
+pick_port() {
+    python3 - "$1" "${2:-tcp}" <<'PY'
+import socket, sys
+preferred, kind = int(sys.argv[1]), socket.SOCK_DGRAM if sys.argv[2] == "udp" else socket.SOCK_STREAM
+for port in (preferred, 0):
+    s = socket.socket(socket.AF_INET, kind)
+    # As servers do (Kestrel, nginx): TIME_WAIT leftovers do not count as taken, listeners do.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("0.0.0.0", port))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        continue
+    finally:
+        s.close()
+PY
 }

@@ -10,9 +10,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-REST_PORT="${CONV_E2E_REST_PORT:-18180}"
-GRPC_PORT="${CONV_E2E_GRPC_PORT:-18181}"
-PROM_PORT="${CONV_E2E_PROM_PORT:-19090}"
+REST_PORT="$(pick_port "${CONV_E2E_REST_PORT:-18180}")"
+GRPC_PORT="$(pick_port "${CONV_E2E_GRPC_PORT:-18181}")"
+PROM_PORT="$(pick_port "${CONV_E2E_PROM_PORT:-19090}")"
 SERVICE="http://127.0.0.1:${REST_PORT}"
 PROM="http://127.0.0.1:${PROM_PORT}"
 JOB=convservice
@@ -42,10 +42,6 @@ trap cleanup EXIT
 ensure_tool curl curl
 ensure_tool python3 python3
 ensure_tool prometheus prometheus
-
-for port in "$REST_PORT" "$GRPC_PORT" "$PROM_PORT"; do
-    [[ "$(http_status "http://127.0.0.1:${port}/")" == 000 ]] || fail "port $port on 127.0.0.1 is already in use"
-done
 
 if [[ -n "${CONVSERVICE_PUBLISH_DIR:-}" ]]; then
     APP="$CONVSERVICE_PUBLISH_DIR"

@@ -3,12 +3,13 @@
 # starts the output the way the image's ENTRYPOINT does with the image's environment (endpoints on
 # loopback test ports), runs the image's HEALTHCHECK command against it, checks /healthz, /readyz,
 # /metrics and one REST call, then stops it with SIGTERM as `docker stop` would and expects exit 0.
-#   tests/deploy/publish-and-run.sh            (ports: CONV_REST_PORT=18080, CONV_GRPC_PORT=18081)
+#   tests/deploy/publish-and-run.sh            (ports: CONV_REST_PORT=18080, CONV_GRPC_PORT=18081;
+#                                               CONVSERVICE_PUBLISH_DIR reuses a publish output)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-REST_PORT="${CONV_REST_PORT:-18080}"
-GRPC_PORT="${CONV_GRPC_PORT:-18081}"
+REST_PORT="$(pick_port "${CONV_REST_PORT:-18080}")"
+GRPC_PORT="$(pick_port "${CONV_GRPC_PORT:-18081}")"
 BASE="http://127.0.0.1:${REST_PORT}"
 WORK="$(mktemp -d /tmp/convservice-publish.XXXXXX)"
 SERVICE_PID=""
@@ -30,10 +31,17 @@ passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 ensure_tool curl curl
 ensure_tool python3 python3
 
-publish_service "$WORK/app"
-[[ -f "$WORK/app/ConvService.Api.dll" ]] || fail "publish produced no ConvService.Api.dll"
+# run-all.sh publishes once with the same command and passes the output in CONVSERVICE_PUBLISH_DIR.
+if [[ -n "${CONVSERVICE_PUBLISH_DIR:-}" ]]; then
+    APP="$CONVSERVICE_PUBLISH_DIR"
+else
+    APP="$WORK/app"
+    publish_service "$APP"
+fi
+[[ -f "$APP/ConvService.Api.dll" ]] || fail "publish produced no ConvService.Api.dll"
+passed "published output has ConvService.Api.dll"
 
-start_service "$WORK/app" "$REST_PORT" "$GRPC_PORT" "$WORK/service.log"
+start_service "$APP" "$REST_PORT" "$GRPC_PORT" "$WORK/service.log"
 wait_http "$BASE/healthz" 200 60 "$SERVICE_PID"
 passed "/healthz 200"
 

@@ -14,7 +14,7 @@ passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 ensure_tool docker-compose docker-compose
 ensure_tool promtool prometheus
-ensure_tool nginx nginx-light
+ensure_tool nginx nginx
 ensure_tool kubectl kubernetes-client
 # PyYAML for Debian's python3 (docker-compose depends on it; pyenv's python3 may lack it).
 PY=/usr/bin/python3
