@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All deployment checks, for .ci/run: publishes once with the Dockerfile's exact command, then runs
-# validate.sh, dockerfile-build.sh, and publish-and-run.sh, prometheus-e2e.sh and lb-e2e.sh against
-# that output. Each script
+# validate.sh, dockerfile-build.sh, and publish-and-run.sh, prometheus-e2e.sh, otlp-e2e.sh and
+# lb-e2e.sh against that output. Each script
 # is bounded (timeout) and a failing one does not stop the others; exits 1 if any failed.
 #   bash tests/deploy/run-all.sh
 set -euo pipefail
@@ -16,7 +16,7 @@ export CONVSERVICE_PUBLISH_DIR="$WORK/app"
 passed=0
 failed=0
 failures=()
-for script in validate.sh dockerfile-build.sh publish-and-run.sh prometheus-e2e.sh lb-e2e.sh; do
+for script in validate.sh dockerfile-build.sh publish-and-run.sh prometheus-e2e.sh otlp-e2e.sh lb-e2e.sh; do
     log "=== $script"
     if timeout 900 bash "$HERE/$script"; then
         passed=$((passed + 1))
