@@ -118,6 +118,9 @@ CALL=("$PY" "$HERE/lb_calls.py" rest "http://127.0.0.1:${LB_REST}")
 spread_check "REST via balancer" 40 5 127.0.0.2 127.0.0.3
 CALL=("$PY" "$HERE/lb_calls.py" grpc "127.0.0.1:${LB_GRPC}")
 spread_check "gRPC on one connection via balancer" 40 5 127.0.0.2 127.0.0.3
+# Bodies beyond nginx's memory buffers go through its temp files, which its workers must be able to write.
+timeout 120 "$PY" "$HERE/lb_calls.py" large "http://127.0.0.1:${LB_REST}"
+passed "a ~5 MB REST convolution passes through the balancer both ways"
 
 # Scale out: a third replica appears in DNS; nginx re-resolves after valid=5s.
 start_replica 127.0.0.4

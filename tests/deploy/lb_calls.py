@@ -3,6 +3,7 @@
 
   lb_calls.py rest  BASE_URL COUNT
   lb_calls.py grpc  HOST:PORT COUNT            (needs grpcio: Debian's python3-grpcio)
+  lb_calls.py large BASE_URL                   one ~10 MB REST convolution (nginx buffers it to temp files)
   lb_calls.py count METRICS_URL                prints conv_requests_total{rpc_method="EstimateCost"}
 The gRPC request is hand-encoded protobuf (no generated stubs): EstimateCostRequest
 {input_shape: [3, 12, 12], kernel_size: [5], output_channels: 256}.
@@ -10,6 +11,7 @@ The gRPC request is hand-encoded protobuf (no generated stubs): EstimateCostRequ
 import json
 import re
 import sys
+import urllib.error
 import urllib.request
 
 STANDARD_MULTIPLICATIONS = 1228800  # 256 * 8 * 8 * 3 * 25
@@ -56,6 +58,22 @@ def grpc_calls(target, count):
                 fail(f"gRPC EstimateCost via balancer: response lacks {STANDARD_MULTIPLICATIONS}: {response.hex()}")
 
 
+def large(base):
+    # 1x4x400x400 input (640k floats, ~5 MB of JSON each way): above nginx's in-memory buffers.
+    n = 4 * 400 * 400
+    body = {"input": {"shape": [1, 4, 400, 400], "data": [((i * 37) % 101) / 100.0 for i in range(n)]},
+            "weight": {"shape": [4, 4, 1, 1], "data": [0.25] * 16}}
+    request = urllib.request.Request(base + "/v1/convolve", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        fail(f"large REST convolve via balancer: {error.code} {error.read()[:300]!r}")
+    if len(answer["output"]["data"]) != n:
+        fail(f"large REST convolve via balancer: {len(answer['output']['data'])} outputs, expected {n}")
+
+
 def count(metrics_url):
     with urllib.request.urlopen(metrics_url, timeout=5) as response:
         text = response.read().decode()
@@ -73,6 +91,8 @@ if __name__ == "__main__":
         rest(sys.argv[2], int(sys.argv[3]))
     elif command == "grpc":
         grpc_calls(sys.argv[2], int(sys.argv[3]))
+    elif command == "large":
+        large(sys.argv[2])
     elif command == "count":
         count(sys.argv[2])
     else:
