@@ -109,6 +109,7 @@ start_service() {
     log "starting '${entry[*]}' in $dir (REST $host:$rest_port, gRPC $host:$grpc_port)"
     # exec keeps the PID: signals go to the dotnet process itself, as they would in the container.
     (cd "$dir" && exec env "${env_args[@]}" "${entry[@]}" >"$logfile" 2>&1) &
+    # shellcheck disable=SC2034 # read by the calling script
     SERVICE_PID=$!
 }
 
@@ -126,7 +127,9 @@ stop_process() {
         fi
         sleep 0.2
     done
+    # shellcheck disable=SC2034 # read by the calling script
     STOPPED_RC=0
+    # shellcheck disable=SC2034
     wait "$pid" || STOPPED_RC=$?
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of the deployment files, no engine or cluster needed: docker-compose config, nginx -t,
-# promtool check config, the dashboard's JSON and PromQL (promtool check rules), kustomize render,
+# promtool check config, shellcheck of these scripts, the dashboard's JSON and PromQL (promtool check
+# rules), kustomize render,
 # and consistency.py (ports, paths and metric names agree across Dockerfile, compose, nginx,
 # collector, Prometheus, Grafana, Kubernetes, the host's code and README.md).
 set -euo pipefail
@@ -16,6 +17,7 @@ ensure_tool docker-compose docker-compose
 ensure_tool promtool prometheus
 ensure_tool nginx nginx
 ensure_tool kubectl kubernetes-client
+ensure_tool shellcheck shellcheck
 # PyYAML for Debian's python3 (docker-compose depends on it; pyenv's python3 may lack it).
 PY=/usr/bin/python3
 if ! "$PY" -c 'import yaml' 2>/dev/null; then
@@ -31,6 +33,9 @@ passed "nginx -t deploy/nginx/nginx.conf"
 
 timeout 30 promtool check config deploy/prometheus/prometheus.yml >/dev/null || fail "promtool check config"
 passed "promtool check config deploy/prometheus/prometheus.yml"
+
+timeout 60 shellcheck -x -P tests/deploy tests/deploy/*.sh || fail "shellcheck tests/deploy"
+passed "shellcheck tests/deploy/*.sh"
 
 "$PY" -m json.tool deploy/grafana/dashboards/convservice.json >/dev/null || fail "dashboard JSON does not parse"
 passed "dashboard JSON parses"
