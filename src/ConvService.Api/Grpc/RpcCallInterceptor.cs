@@ -16,6 +16,9 @@ public sealed class RpcCallInterceptor(ConvMetrics metrics, ILogger<RpcCallInter
 {
     public const string ServicePrefix = "/conv.v1.Convolution/";
 
+    /// <summary>How far before its deadline a cancelled call still counts as having hit it (see <see cref="IsPastDeadline"/>).</summary>
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(250);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -88,6 +91,4 @@ public sealed class RpcCallInterceptor(ConvMetrics metrics, ILogger<RpcCallInter
     /// </summary>
     private static bool IsPastDeadline(ServerCallContext context) =>
         context.Deadline != DateTime.MaxValue && context.Deadline - DeadlineSlack <= DateTime.UtcNow;
-
-    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(250);
 }
