@@ -83,4 +83,28 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
 
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
     }
+
+    [Fact]
+    public async Task CancelledWaiterLeavesTheQueue()
+    {
+        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "1"));
+        var client = host.CreateConvolutionClient();
+        var slot = await HoldSlotAsync(host);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => client.ConvolveAsync(Request(true), cancellationToken: cancel.Token).ResponseAsync);
+        Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
+        var admission = host.Services.GetRequiredService<ComputeAdmission>();
+        for (int i = 0; i < 100 && admission.Snapshot().Queued > 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, admission.Snapshot().Queued);
+        // The queue's only place is free again: a new call waits for the slot instead of being refused.
+        var next = client.ConvolveAsync(Request(true)).ResponseAsync;
+        await Task.Delay(100);
+        slot.Dispose();
+        Assert.Equal([1L, 3, 2, 2], (await next).Output.Shape);
+    }
 }
