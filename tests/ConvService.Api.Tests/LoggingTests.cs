@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ConvService.Contract.V1;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,15 +45,5 @@ public sealed class LoggingTests(WebApplicationFactory<Program> factory) : IClas
 
     private static string? Context(LogEvent e) => Scalar(e, "SourceContext");
 
-    private static string? Scalar(LogEvent e, string name) =>
-        e.Properties.TryGetValue(name, out var value) && value is ScalarValue scalar ? scalar.Value?.ToString() : null;
-
-    private sealed class CollectingSink : ILogEventSink
-    {
-        private readonly ConcurrentQueue<LogEvent> _events = new();
-
-        public IReadOnlyCollection<LogEvent> Events => _events;
-
-        public void Emit(LogEvent logEvent) => _events.Enqueue(logEvent);
-    }
+    private static string? Scalar(LogEvent e, string name) => CollectingSink.Scalar(e, name);
 }
