@@ -43,6 +43,31 @@ public sealed class LoggingTests(WebApplicationFactory<Program> factory) : IClas
             && e.Properties.ContainsKey("RequestPath") && Context(e) != InterceptorContext);
     }
 
+    [Fact]
+    public async Task CallsRefusedBeforeTheServiceAlsoWriteOneEvent()
+    {
+        var sink = new CollectingSink();
+        using var host = factory.WithSettings(("ConvService:MaxRequestBytes", "2000"))
+            .WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(sink)));
+        var bytes = global::Grpc.Core.Marshallers.Create<byte[]>(b => b, b => b);
+        var method = new global::Grpc.Core.Method<byte[], byte[]>(global::Grpc.Core.MethodType.Unary, "conv.v1.Convolution", "EstimateCost", bytes, bytes);
+        var rest = host.CreateClient();
+
+        await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() =>
+            host.CreateChannel().CreateCallInvoker().AsyncUnaryCall(method, null, new global::Grpc.Core.CallOptions(), [0x0A, 0xFF, 0xFF]).ResponseAsync);
+        await rest.PostJsonAsync("/v1/convolve", "{\"input\":");
+        await rest.PostJsonAsync("/v1/separable-convolve", "[" + new string(' ', 3000) + "]");
+
+        var events = sink.Events.Where(e => Scalar(e, "RpcMethod") is not null).ToList();
+        Assert.Equal(3, events.Count);
+        Assert.Contains(events, e => Scalar(e, "RpcMethod") == "EstimateCost" && Scalar(e, "StatusCode") == "INVALID_ARGUMENT");
+        Assert.Contains(events, e => Scalar(e, "RpcMethod") == "Convolve" && Scalar(e, "StatusCode") == "INVALID_ARGUMENT");
+        Assert.Contains(events, e => Scalar(e, "RpcMethod") == "SeparableConvolve" && Scalar(e, "StatusCode") == "RESOURCE_EXHAUSTED");
+        string metrics = await rest.GetStringAsync("/metrics");
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("conv_requests_total{", StringComparison.Ordinal)
+            && l.Contains("rpc_method=\"SeparableConvolve\"", StringComparison.Ordinal) && l.Contains("rpc_grpc_status_code=\"RESOURCE_EXHAUSTED\"", StringComparison.Ordinal));
+    }
+
     private static string? Context(LogEvent e) => Scalar(e, "SourceContext");
 
     private static string? Scalar(LogEvent e, string name) => CollectingSink.Scalar(e, name);
