@@ -1,0 +1,420 @@
+using ConvService.Compute.Memory;
+using ConvService.Compute.Simd;
+using ConvService.Compute.Threading;
+
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// A standard (grouped) convolution as one GEMM per image and group: C[Cout/g x positions] =
+/// A[Cout/g x K] * B[K x positions], K = Cin/g * Kh * Kw, C being the NCHW output itself.
+/// Weights are packed once into 8-row panels. B is never materialised as a full im2col: with
+/// stride 1 its row k is the (zero-padded) input shifted by a fixed offset, so the micro-kernel
+/// reads the input in place ("shifted" mode, positions laid out on the padded width, the few
+/// columns past the output width discarded); otherwise each strip of positions is packed from
+/// the input just before use ("packed" mode).
+/// </summary>
+internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
+    where TOps : struct, IVectorOps<TVec>
+    where TVec : unmanaged
+{
+    private const int Mr = GemmMicroKernel8x3.Rows;
+
+    /// <summary>Below this many multiply-adds per thread, splitting a request costs more than it gains.</summary>
+    internal const long MinWorkPerThread = 64 * 1024;
+
+    private readonly Conv2dGeometry g;
+    private readonly int nr;
+    private readonly int cinG;
+    private readonly int mg;
+    private readonly int depth;
+    private readonly int panels;
+    private readonly PinnedArray<float> packedA;
+    private readonly PinnedArray<float> packedBias;
+    private readonly PinnedArray<int> shiftOffsets;
+    private readonly PinnedArray<int> panelOffsets;
+    private readonly PinnedArray<int> tapChannel;
+    private readonly PinnedArray<int> tapDy;
+    private readonly PinnedArray<int> tapDx;
+    private readonly bool shifted;
+    private readonly bool padInput;
+    private readonly int sourceH;
+    private readonly int sourceW;
+    private readonly int maxShift;
+    private readonly long positions;
+    private readonly int strips;
+    private readonly JobPool jobs;
+
+    public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
+    {
+        g = geometry;
+        nr = GemmMicroKernel8x3.Vectors * TOps.Count;
+        cinG = g.InChannelsPerGroup;
+        mg = g.OutChannelsPerGroup;
+        depth = checked(cinG * g.KernelH * g.KernelW);
+        panels = (mg + Mr - 1) / Mr;
+        packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * Mr));
+        packedBias = new PinnedArray<float>((long)g.Groups * panels * Mr);
+        PackWeights(weight, bias);
+
+        panelOffsets = new PinnedArray<int>(depth);
+        for (int k = 0; k < depth; k++)
+        {
+            panelOffsets.Pointer[k] = k * nr;
+        }
+
+        bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
+        long outPositions = (long)g.OutHeight * g.OutWidth;
+        int paddedW = g.InWidth + g.PadLeft + g.PadRight;
+        long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
+        long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
+        shifted = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2
+            && ShiftedIsCheaper(shiftedPositions, outPositions, pads);
+        if (shifted)
+        {
+            padInput = pads;
+            sourceH = g.InHeight + g.PadTop + g.PadBottom;
+            sourceW = paddedW;
+            positions = shiftedPositions;
+            shiftOffsets = new PinnedArray<int>(depth);
+            int k = 0;
+            for (int ci = 0; ci < cinG; ci++)
+            {
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    for (int kx = 0; kx < g.KernelW; kx++)
+                    {
+                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
+                        shiftOffsets.Pointer[k++] = offset;
+                        maxShift = Math.Max(maxShift, offset);
+                    }
+                }
+            }
+
+            tapChannel = tapDy = tapDx = shiftOffsets;
+        }
+        else
+        {
+            sourceH = g.InHeight;
+            sourceW = g.InWidth;
+            positions = outPositions;
+            tapChannel = new PinnedArray<int>(depth);
+            tapDy = new PinnedArray<int>(depth);
+            tapDx = new PinnedArray<int>(depth);
+            int k = 0;
+            for (int ci = 0; ci < cinG; ci++)
+            {
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    for (int kx = 0; kx < g.KernelW; kx++)
+                    {
+                        tapChannel.Pointer[k] = ci;
+                        tapDy.Pointer[k] = ky * g.DilationH - g.PadTop;
+                        tapDx.Pointer[k] = kx * g.DilationW - g.PadLeft;
+                        k++;
+                    }
+                }
+            }
+
+            shiftOffsets = tapChannel;
+        }
+
+        strips = checked((int)((positions + nr - 1) / nr));
+        jobs = new JobPool(() => new Job(this));
+        Algorithm = (g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && !pads ? "pointwise-gemm-" : "implicit-gemm-")
+            + TOps.IsaName;
+    }
+
+    public string Algorithm { get; }
+
+    public long Multiplications => g.Multiplications;
+
+    /// <summary>Multiply-adds the kernels actually issue (padding lanes included); used to size thread splits.</summary>
+    private long IssuedWork => (long)g.Batch * g.Groups * strips * panels * Mr * depth * nr;
+
+    /// <summary>Runs the convolution of <paramref name="inputLength"/> input floats into the full output.</summary>
+    public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
+    {
+        PooledBuffer padded = default;
+        try
+        {
+            float* source = input;
+            long sourceLength = inputLength;
+            if (padInput)
+            {
+                sourceLength = (long)g.Batch * g.InChannels * sourceH * sourceW;
+                padded = NativeBufferPool.Rent(sourceLength + nr);
+                PadInput(input, padded.Pointer);
+                source = padded.Pointer;
+                sourceLength += nr;
+            }
+
+            long items = (long)g.Batch * g.Groups * strips;
+            int threads = (int)Math.Clamp(IssuedWork / MinWorkPerThread, 1, Math.Max(1, maxThreads));
+            int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
+            var job = (Job)jobs.Rent();
+            job.Set(source, sourceLength, input, output, items, chunks, cancellationToken);
+            ComputePool.Shared.Run(job, chunks, threads);
+        }
+        finally
+        {
+            padded.Dispose();
+        }
+    }
+
+    private bool ShiftedIsCheaper(long shiftedPositions, long outPositions, bool pads)
+    {
+        long shiftedStrips = (shiftedPositions + nr - 1) / nr;
+        long packedStrips = (outPositions + nr - 1) / nr;
+        long rowWork = (long)panels * Mr;
+        // Packing a strip costs about as much as 4 rows of the micro-kernel (copies, zero fills, index math).
+        double shiftedCost = shiftedStrips * (double)rowWork + (pads ? 0.05 * shiftedStrips : 0);
+        double packedCost = packedStrips * (double)(rowWork + 4);
+        return shiftedCost <= packedCost;
+    }
+
+    private void PackWeights(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
+    {
+        float* a = packedA.Pointer;
+        float* b = packedBias.Pointer;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            for (int panel = 0; panel < panels; panel++)
+            {
+                for (int r = 0; r < Mr; r++)
+                {
+                    int m = panel * Mr + r;
+                    int co = group * mg + m;
+                    b[r] = m < mg && !bias.IsEmpty ? bias[co] : 0f;
+                    for (int k = 0; k < depth; k++)
+                    {
+                        a[(k * Mr) + r] = m < mg ? weight[(co * depth) + k] : 0f;
+                    }
+                }
+
+                a += (long)depth * Mr;
+                b += Mr;
+            }
+        }
+    }
+
+    private void PadInput(float* input, float* padded)
+    {
+        long planes = (long)g.Batch * g.InChannels;
+        for (long plane = 0; plane < planes; plane++)
+        {
+            float* src = input + (plane * g.InHeight * g.InWidth);
+            float* dst = padded + (plane * sourceH * sourceW);
+            new Span<float>(dst, g.PadTop * sourceW).Clear();
+            dst += g.PadTop * sourceW;
+            for (int y = 0; y < g.InHeight; y++)
+            {
+                new Span<float>(dst, g.PadLeft).Clear();
+                new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst + g.PadLeft, g.InWidth));
+                new Span<float>(dst + g.PadLeft + g.InWidth, g.PadRight).Clear();
+                src += g.InWidth;
+                dst += sourceW;
+            }
+
+            new Span<float>(dst, g.PadBottom * sourceW).Clear();
+        }
+    }
+
+    private void RunItems(Job job, long first, long end, float* pack, float* tile)
+    {
+        for (long item = first; item < end; item++)
+        {
+            job.Token.ThrowIfCancellationRequested();
+            int strip = (int)(item % strips);
+            long imageGroup = item / strips;
+            int group = (int)(imageGroup % g.Groups);
+            int n = (int)(imageGroup / g.Groups);
+            RunStrip(job, n, group, strip, pack, tile);
+        }
+    }
+
+    private void RunStrip(Job job, int n, int group, int strip, float* pack, float* tile)
+    {
+        long q0 = (long)strip * nr;
+        float* b;
+        int* offsets;
+        if (shifted)
+        {
+            long baseOffset = (((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW + q0;
+            if (baseOffset + maxShift + nr <= job.SourceLength)
+            {
+                b = job.Source + baseOffset;
+                offsets = shiftOffsets.Pointer;
+            }
+            else
+            {
+                PackShifted(job.Source + baseOffset, job.SourceLength - baseOffset, pack);
+                b = pack;
+                offsets = panelOffsets.Pointer;
+            }
+        }
+        else
+        {
+            PackIm2col(job.Input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
+            b = pack;
+            offsets = panelOffsets.Pointer;
+        }
+
+        long outPlane = (long)g.OutHeight * g.OutWidth;
+        float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
+        bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
+        float* a = packedA.Pointer + ((long)group * panels * depth * Mr);
+        float* bias = packedBias.Pointer + ((long)group * panels * Mr);
+        for (int panel = 0; panel < panels; panel++)
+        {
+            int rows = Math.Min(Mr, mg - (panel * Mr));
+            float* c = outBase + ((long)panel * Mr * outPlane);
+            if (directStore && rows == Mr)
+            {
+                GemmMicroKernel8x3.Run<TOps, TVec>(a, b, offsets, depth, bias, c + q0, (nint)outPlane);
+            }
+            else
+            {
+                GemmMicroKernel8x3.Run<TOps, TVec>(a, b, offsets, depth, bias, tile, nr);
+                ScatterTile(tile, rows, q0, c, outPlane);
+            }
+
+            a += (long)depth * Mr;
+            bias += Mr;
+        }
+    }
+
+    /// <summary>Copies the valid part of a tile (rows, positions inside the output) to the output planes.</summary>
+    private void ScatterTile(float* tile, int rows, long q0, float* c, long outPlane)
+    {
+        long width = shifted ? sourceW : g.OutWidth;
+        long end = Math.Min(q0 + nr, positions);
+        long q = q0;
+        while (q < end)
+        {
+            long oy = q / width;
+            long ox = q % width;
+            long run = Math.Min(width - ox, end - q);
+            long valid = Math.Min(run, g.OutWidth - ox);
+            if (valid > 0)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    new ReadOnlySpan<float>(tile + (r * nr) + (q - q0), (int)valid)
+                        .CopyTo(new Span<float>(c + (r * outPlane) + (oy * g.OutWidth) + ox, (int)valid));
+                }
+            }
+
+            q += run;
+        }
+    }
+
+    /// <summary>Shifted mode near the end of the source: copy each shifted row, zero past the end.</summary>
+    private void PackShifted(float* source, long available, float* pack)
+    {
+        int* offsets = shiftOffsets.Pointer;
+        for (int k = 0; k < depth; k++)
+        {
+            long count = Math.Clamp(available - offsets[k], 0, nr);
+            float* dst = pack + (k * nr);
+            new ReadOnlySpan<float>(source + offsets[k], (int)count).CopyTo(new Span<float>(dst, (int)count));
+            new Span<float>(dst + count, nr - (int)count).Clear();
+        }
+    }
+
+    /// <summary>Packs rows k of B for positions q0 .. q0 + nr straight from the input (zero outside it).</summary>
+    private void PackIm2col(float* input, long q0, float* pack)
+    {
+        int inH = g.InHeight, inW = g.InWidth, outW = g.OutWidth, sh = g.StrideH, sw = g.StrideW;
+        long outPositions = (long)g.OutHeight * outW;
+        long plane = (long)inH * inW;
+        for (int k = 0; k < depth; k++)
+        {
+            float* dst = pack + (k * nr);
+            float* channel = input + (tapChannel.Pointer[k] * plane);
+            int dy = tapDy.Pointer[k], dx = tapDx.Pointer[k];
+            long q = q0;
+            int j = 0;
+            int oy = (int)(q / outW), ox = (int)(q % outW);
+            while (j < nr)
+            {
+                if (q >= outPositions)
+                {
+                    new Span<float>(dst + j, nr - j).Clear();
+                    break;
+                }
+
+                int segment = Math.Min(nr - j, outW - ox);
+                int iy = (oy * sh) + dy;
+                if ((uint)iy >= (uint)inH)
+                {
+                    new Span<float>(dst + j, segment).Clear();
+                }
+                else
+                {
+                    float* row = channel + ((long)iy * inW);
+                    if (sw == 1)
+                    {
+                        int ix0 = ox + dx;
+                        int begin = Math.Clamp(-ix0, 0, segment);
+                        int stop = Math.Clamp(inW - ix0, begin, segment);
+                        new Span<float>(dst + j, begin).Clear();
+                        new ReadOnlySpan<float>(row + ix0 + begin, stop - begin).CopyTo(new Span<float>(dst + j + begin, stop - begin));
+                        new Span<float>(dst + j + stop, segment - stop).Clear();
+                    }
+                    else
+                    {
+                        for (int t = 0; t < segment; t++)
+                        {
+                            int ix = ((ox + t) * sw) + dx;
+                            dst[j + t] = (uint)ix < (uint)inW ? row[ix] : 0f;
+                        }
+                    }
+                }
+
+                j += segment;
+                q += segment;
+                ox = 0;
+                oy++;
+            }
+        }
+    }
+
+    /// <summary>Per-call state of one execution; chunks are contiguous ranges of (image, group, strip) items.</summary>
+    private sealed class Job(GemmConvolution<TOps, TVec> owner) : ParallelJob
+    {
+        private long items;
+        private int chunks;
+
+        public float* Source { get; private set; }
+        public long SourceLength { get; private set; }
+        public float* Input { get; private set; }
+        public float* Output { get; private set; }
+        public CancellationToken Token { get; private set; }
+
+        public void Set(float* source, long sourceLength, float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        {
+            Source = source;
+            SourceLength = sourceLength;
+            Input = input;
+            Output = output;
+            items = itemCount;
+            chunks = chunkCount;
+            Token = token;
+        }
+
+        protected override void RunChunk(int chunk)
+        {
+            long first = items * chunk / chunks;
+            long end = items * (chunk + 1) / chunks;
+            using var pack = NativeBufferPool.Rent((long)owner.depth * owner.nr);
+            using var tile = NativeBufferPool.Rent((long)Mr * owner.nr);
+            owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
+        }
+
+        protected override void Clear()
+        {
+            Source = Input = Output = null;
+            Token = default;
+        }
+    }
+}
