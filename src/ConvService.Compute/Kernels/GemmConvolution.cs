@@ -31,7 +31,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<float> packedA;
     private readonly PinnedArray<float> packedBias;
     private readonly PinnedArray<int> shiftOffsets;
-    private readonly PinnedArray<int> panelOffsets;
     private readonly PinnedArray<int> tapChannel;
     private readonly PinnedArray<int> tapDy;
     private readonly PinnedArray<int> tapDx;
@@ -39,9 +38,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly bool padInput;
     private readonly int sourceH;
     private readonly int sourceW;
-    private readonly int maxShift;
     private readonly long positions;
     private readonly int strips;
+    private readonly int depthBlock;
     private readonly JobPool jobs;
 
     public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
@@ -55,12 +54,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * Mr));
         packedBias = new PinnedArray<float>((long)g.Groups * panels * Mr);
         PackWeights(weight, bias);
-
-        panelOffsets = new PinnedArray<int>(depth);
-        for (int k = 0; k < depth; k++)
-        {
-            panelOffsets.Pointer[k] = k * nr;
-        }
 
         bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
         long outPositions = (long)g.OutHeight * g.OutWidth;
@@ -85,7 +78,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     {
                         int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
                         shiftOffsets.Pointer[k++] = offset;
-                        maxShift = Math.Max(maxShift, offset);
                     }
                 }
             }
@@ -119,6 +111,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
+        depthBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
         jobs = new JobPool(() => new Job(this));
         Algorithm = (g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && !pads ? "pointwise-gemm-" : "implicit-gemm-")
             + TOps.IsaName;
@@ -235,51 +228,63 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private void RunStrip(Job job, int n, int group, int strip, float* pack, float* tile)
     {
         long q0 = (long)strip * nr;
-        float* b;
-        int* offsets;
+        float* shiftedBase = null;
+        long shiftedAvailable = 0;
         if (shifted)
         {
-            long baseOffset = (((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW + q0;
-            if (baseOffset + maxShift + nr <= job.SourceLength)
-            {
-                b = job.Source + baseOffset;
-                offsets = shiftOffsets.Pointer;
-            }
-            else
-            {
-                PackShifted(job.Source + baseOffset, job.SourceLength - baseOffset, pack);
-                b = pack;
-                offsets = panelOffsets.Pointer;
-            }
+            long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
+            shiftedBase = job.Source + baseOffset;
+            shiftedAvailable = job.SourceLength - baseOffset;
         }
         else
         {
             PackIm2col(job.Input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
-            b = pack;
-            offsets = panelOffsets.Pointer;
         }
 
         long outPlane = (long)g.OutHeight * g.OutWidth;
         float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
-        float* a = packedA.Pointer + ((long)group * panels * depth * Mr);
-        float* bias = packedBias.Pointer + ((long)group * panels * Mr);
-        for (int panel = 0; panel < panels; panel++)
+        float* groupA = packedA.Pointer + ((long)group * panels * depth * Mr);
+        float* groupBias = packedBias.Pointer + ((long)group * panels * Mr);
+
+        // The reduction is blocked so one packed block of B rows stays in L1 while every panel of A streams past it.
+        for (int k0 = 0; k0 < depth; k0 += depthBlock)
         {
-            int rows = Math.Min(Mr, mg - (panel * Mr));
-            float* c = outBase + ((long)panel * Mr * outPlane);
-            if (directStore && rows == Mr)
+            int count = Math.Min(depthBlock, depth - k0);
+            float* b;
+            if (shifted)
             {
-                GemmMicroKernel8x3.Run<TOps, TVec>(a, b, offsets, depth, bias, c + q0, (nint)outPlane);
+                PackShifted(shiftedBase, shiftedAvailable, k0, count, pack);
+                b = pack;
             }
             else
             {
-                GemmMicroKernel8x3.Run<TOps, TVec>(a, b, offsets, depth, bias, tile, nr);
-                ScatterTile(tile, rows, q0, c, outPlane);
+                b = pack + ((long)k0 * nr);
             }
 
-            a += (long)depth * Mr;
-            bias += Mr;
+            bool accumulate = k0 > 0;
+            for (int panel = 0; panel < panels; panel++)
+            {
+                float* a = groupA + ((long)panel * depth * Mr) + ((long)k0 * Mr);
+                float* bias = groupBias + (panel * Mr);
+                if (directStore && (panel + 1) * Mr <= mg)
+                {
+                    float* c = outBase + ((long)panel * Mr * outPlane) + q0;
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, (nint)outPlane, accumulate);
+                }
+                else
+                {
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, tile + ((long)panel * Mr * nr), nr, accumulate);
+                }
+            }
+        }
+
+        for (int panel = 0; panel < panels; panel++)
+        {
+            if (!(directStore && (panel + 1) * Mr <= mg))
+            {
+                ScatterTile(tile + ((long)panel * Mr * nr), Math.Min(Mr, mg - (panel * Mr)), q0, outBase + ((long)panel * Mr * outPlane), outPlane);
+            }
         }
     }
 
@@ -308,16 +313,31 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
     }
 
-    /// <summary>Shifted mode near the end of the source: copy each shifted row, zero past the end.</summary>
-    private void PackShifted(float* source, long available, float* pack)
+    /// <summary>
+    /// Shifted mode: rows k0 .. k0 + count of B are the source at fixed offsets; copy them into a
+    /// contiguous, aligned block (cheap next to the panels that reuse it), zero past the source's end.
+    /// </summary>
+    private void PackShifted(float* source, long available, int k0, int count, float* pack)
     {
-        int* offsets = shiftOffsets.Pointer;
-        for (int k = 0; k < depth; k++)
+        int v = TOps.Count;
+        int* offsets = shiftOffsets.Pointer + k0;
+        for (int k = 0; k < count; k++)
         {
-            long count = Math.Clamp(available - offsets[k], 0, nr);
+            float* src = source + offsets[k];
             float* dst = pack + (k * nr);
-            new ReadOnlySpan<float>(source + offsets[k], (int)count).CopyTo(new Span<float>(dst, (int)count));
-            new Span<float>(dst + count, nr - (int)count).Clear();
+            if (available - offsets[k] >= nr)
+            {
+                for (int j = 0; j < nr; j += v)
+                {
+                    TOps.Store(dst + j, TOps.Load(src + j));
+                }
+            }
+            else
+            {
+                int valid = (int)Math.Clamp(available - offsets[k], 0, nr);
+                new ReadOnlySpan<float>(src, valid).CopyTo(new Span<float>(dst, valid));
+                new Span<float>(dst + valid, nr - valid).Clear();
+            }
         }
     }
 
@@ -406,8 +426,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             long first = items * chunk / chunks;
             long end = items * (chunk + 1) / chunks;
-            using var pack = NativeBufferPool.Rent((long)owner.depth * owner.nr);
-            using var tile = NativeBufferPool.Rent((long)Mr * owner.nr);
+            using var pack = NativeBufferPool.Rent((long)(owner.shifted ? Math.Min(owner.depth, owner.depthBlock) : owner.depth) * owner.nr);
+            using var tile = NativeBufferPool.Rent((long)owner.panels * Mr * owner.nr);
             owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
         }
 
