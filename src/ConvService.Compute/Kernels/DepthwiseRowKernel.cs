@@ -6,14 +6,14 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// One output row of a per-channel (depthwise) filter, output width in the vector lanes. Input rows
 /// are pre-padded (and split into stride phases), so every tap is a plain vector load at a fixed
-/// offset: row <c>ky</c> starts at <c>rows + ky * rowStep</c>, tap <c>kx</c> at <c>taps[kx]</c>.
+/// offset: kernel row <c>ky</c> reads laid-out row <c>rows[ky]</c>, tap <c>kx</c> at <c>taps[kx]</c>.
 /// Loads may run past the output width into the row's slack; those lanes are never stored.
 /// </summary>
 internal static unsafe class DepthwiseRowKernel
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TOps, TVec>(
-        float* rows, nint rowStep, int* taps, int kernelH, int kernelW, float* weights, float bias, float* destination, int width, float* tail)
+        float** rows, int* taps, int kernelH, int kernelW, float* weights, float bias, float* destination, int width, float* tail)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
@@ -24,9 +24,9 @@ internal static unsafe class DepthwiseRowKernel
         {
             TVec acc0 = biasVector, acc1 = biasVector, acc2 = biasVector, acc3 = biasVector;
             float* w = weights;
-            float* row = rows + x;
             for (int ky = 0; ky < kernelH; ky++)
             {
+                float* row = rows[ky] + x;
                 for (int kx = 0; kx < kernelW; kx++)
                 {
                     TVec wv = TOps.Broadcast(w[kx]);
@@ -38,7 +38,6 @@ internal static unsafe class DepthwiseRowKernel
                 }
 
                 w += kernelW;
-                row += rowStep;
             }
 
             TOps.Store(destination + x, acc0);
@@ -51,16 +50,15 @@ internal static unsafe class DepthwiseRowKernel
         {
             TVec acc = biasVector;
             float* w = weights;
-            float* row = rows + x;
             for (int ky = 0; ky < kernelH; ky++)
             {
+                float* row = rows[ky] + x;
                 for (int kx = 0; kx < kernelW; kx++)
                 {
                     acc = TOps.MultiplyAdd(TOps.Broadcast(w[kx]), TOps.Load(row + taps[kx]), acc);
                 }
 
                 w += kernelW;
-                row += rowStep;
             }
 
             if (x + v <= width)

@@ -116,7 +116,7 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
                 }
 
                 DepthwiseRowKernel.Run<TOps, TVec>(
-                    laidOutRow, 0, tapOffsets.Pointer, 1, g.KernelW, row, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
+                    &laidOutRow, tapOffsets.Pointer, 1, g.KernelW, row, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
             }
         }
     }

@@ -11,10 +11,11 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
     /// <summary>Floats per laid-out row (all phases).</summary>
     public int RowLength => PhaseLength * Stride;
 
-    public static StridedRowLayout Create(int inWidth, int padLeft, int padRight, int outWidth, int kernelW, int stride, int dilation, int vectorCount)
+    /// <param name="loadGranule">Kernels compute whole blocks of this many outputs, so loads reach the width rounded up to it.</param>
+    public static StridedRowLayout Create(int inWidth, int padLeft, int padRight, int outWidth, int kernelW, int stride, int dilation, int loadGranule)
     {
         int paddedW = inWidth + padLeft + padRight;
-        int vectorWidth = (outWidth + vectorCount - 1) / vectorCount * vectorCount;
+        int vectorWidth = (outWidth + loadGranule - 1) / loadGranule * loadGranule;
         int maxTap = (kernelW - 1) * dilation / stride;
         int phaseLength = Math.Max((paddedW + stride - 1) / stride, vectorWidth + maxTap);
         phaseLength = (phaseLength + 15) & ~15;
