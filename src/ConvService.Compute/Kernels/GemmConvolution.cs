@@ -7,7 +7,7 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// A standard (grouped) convolution as one GEMM per image and group: C[Cout/g x positions] =
 /// A[Cout/g x K] * B[K x positions], K = Cin/g * Kh * Kw, C being the NCHW output itself.
-/// Weights are packed once into 8-row panels. B is never materialised as a full im2col: with
+/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never materialised as a full im2col: with
 /// stride 1 its row k is the (zero-padded) input shifted by a fixed offset, so the micro-kernel
 /// reads the input in place ("shifted" mode, positions laid out on the padded width, the few
 /// columns past the output width discarded); otherwise each strip of positions is packed from
@@ -17,12 +17,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
     where TVec : unmanaged
 {
-    private const int Mr = GemmMicroKernel8x3.Rows;
-
     /// <summary>Below this many multiply-adds per thread, splitting a request costs more than it gains.</summary>
     internal const long MinWorkPerThread = 64 * 1024;
 
     private readonly Conv2dGeometry g;
+    private readonly int mr;
     private readonly int nr;
     private readonly int cinG;
     private readonly int mg;
@@ -46,22 +45,21 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
     {
         g = geometry;
-        nr = GemmMicroKernel8x3.Vectors * TOps.Count;
         cinG = g.InChannelsPerGroup;
         mg = g.OutChannelsPerGroup;
         depth = checked(cinG * g.KernelH * g.KernelW);
-        panels = (mg + Mr - 1) / Mr;
-        packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * Mr));
-        packedBias = new PinnedArray<float>((long)g.Groups * panels * Mr);
-        PackWeights(weight, bias);
 
         bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
         long outPositions = (long)g.OutHeight * g.OutWidth;
         int paddedW = g.InWidth + g.PadLeft + g.PadRight;
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
-        shifted = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2
-            && ShiftedIsCheaper(shiftedPositions, outPositions, pads);
+        bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
+        (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+        panels = (mg + mr - 1) / mr;
+        packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * mr));
+        packedBias = new PinnedArray<float>((long)g.Groups * panels * mr);
+        PackWeights(weight, bias);
         if (shifted)
         {
             padInput = pads;
@@ -122,7 +120,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     public long Multiplications => g.Multiplications;
 
     /// <summary>Multiply-adds the kernels actually issue (padding lanes included); used to size thread splits.</summary>
-    private long IssuedWork => (long)g.Batch * g.Groups * strips * panels * Mr * depth * nr;
+    private long IssuedWork => (long)g.Batch * g.Groups * strips * panels * mr * depth * nr;
 
     /// <summary>Runs the convolution of <paramref name="inputLength"/> input floats into the full output.</summary>
     public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
@@ -154,15 +152,33 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
     }
 
-    private bool ShiftedIsCheaper(long shiftedPositions, long outPositions, bool pads)
+    /// <summary>
+    /// Picks the register tile (8 x 3 or 6 x 4 vectors) and the B source that issue the fewest
+    /// padded multiply-adds, counting B packing as a few extra rows of work per strip: shifted
+    /// packing is a plain vector copy, im2col packing walks rows and zero-fills edges.
+    /// </summary>
+    private static (int mr, int Nr, bool Shifted) ChooseTileAndMode(bool shiftable, long shiftedPositions, long outPositions, int mg)
     {
-        long shiftedStrips = (shiftedPositions + nr - 1) / nr;
-        long packedStrips = (outPositions + nr - 1) / nr;
-        long rowWork = (long)panels * Mr;
-        // Packing a strip costs about as much as 4 rows of the micro-kernel (copies, zero fills, index math).
-        double shiftedCost = shiftedStrips * (double)rowWork + (pads ? 0.05 * shiftedStrips : 0);
-        double packedCost = packedStrips * (double)(rowWork + 4);
-        return shiftedCost <= packedCost;
+        (int mr, int Nr, bool Shifted) best = (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors * TOps.Count, false);
+        double bestCost = double.MaxValue;
+        foreach (var (rows, vectors) in new[] { (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors), (GemmMicroKernel6x4.Rows, GemmMicroKernel6x4.Vectors) })
+        {
+            int columns = vectors * TOps.Count;
+            double rowWork = (double)((mg + rows - 1) / rows) * rows;
+            double packedCost = Math.Ceiling((double)outPositions / columns) * columns * (rowWork + 4);
+            if (packedCost < bestCost)
+            {
+                (best, bestCost) = ((rows, columns, false), packedCost);
+            }
+
+            double shiftedCost = Math.Ceiling((double)shiftedPositions / columns) * columns * (rowWork + 1);
+            if (shiftable && shiftedCost <= bestCost)
+            {
+                (best, bestCost) = ((rows, columns, true), shiftedCost);
+            }
+        }
+
+        return best;
     }
 
     private void PackWeights(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -173,19 +189,19 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             for (int panel = 0; panel < panels; panel++)
             {
-                for (int r = 0; r < Mr; r++)
+                for (int r = 0; r < mr; r++)
                 {
-                    int m = panel * Mr + r;
+                    int m = panel * mr + r;
                     int co = group * mg + m;
                     b[r] = m < mg && !bias.IsEmpty ? bias[co] : 0f;
                     for (int k = 0; k < depth; k++)
                     {
-                        a[(k * Mr) + r] = m < mg ? weight[(co * depth) + k] : 0f;
+                        a[(k * mr) + r] = m < mg ? weight[(co * depth) + k] : 0f;
                     }
                 }
 
-                a += (long)depth * Mr;
-                b += Mr;
+                a += (long)depth * mr;
+                b += mr;
             }
         }
     }
@@ -244,8 +260,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long outPlane = (long)g.OutHeight * g.OutWidth;
         float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
-        float* groupA = packedA.Pointer + ((long)group * panels * depth * Mr);
-        float* groupBias = packedBias.Pointer + ((long)group * panels * Mr);
+        float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
+        float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
 
         // The reduction is blocked so one packed block of B rows stays in L1 while every panel of A streams past it.
         for (int k0 = 0; k0 < depth; k0 += depthBlock)
@@ -265,25 +281,27 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             bool accumulate = k0 > 0;
             for (int panel = 0; panel < panels; panel++)
             {
-                float* a = groupA + ((long)panel * depth * Mr) + ((long)k0 * Mr);
-                float* bias = groupBias + (panel * Mr);
-                if (directStore && (panel + 1) * Mr <= mg)
+                float* a = groupA + ((long)panel * depth * mr) + ((long)k0 * mr);
+                float* bias = groupBias + (panel * mr);
+                bool inPlace = directStore && (panel + 1) * mr <= mg;
+                float* c = inPlace ? outBase + ((long)panel * mr * outPlane) + q0 : tile + ((long)panel * mr * nr);
+                nint ldc = inPlace ? (nint)outPlane : nr;
+                if (mr == GemmMicroKernel8x3.Rows)
                 {
-                    float* c = outBase + ((long)panel * Mr * outPlane) + q0;
-                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, (nint)outPlane, accumulate);
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, tile + ((long)panel * Mr * nr), nr, accumulate);
+                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
                 }
             }
         }
 
         for (int panel = 0; panel < panels; panel++)
         {
-            if (!(directStore && (panel + 1) * Mr <= mg))
+            if (!(directStore && (panel + 1) * mr <= mg))
             {
-                ScatterTile(tile + ((long)panel * Mr * nr), Math.Min(Mr, mg - (panel * Mr)), q0, outBase + ((long)panel * Mr * outPlane), outPlane);
+                ScatterTile(tile + ((long)panel * mr * nr), Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
             }
         }
     }
@@ -427,7 +445,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             long first = items * chunk / chunks;
             long end = items * (chunk + 1) / chunks;
             using var pack = NativeBufferPool.Rent((long)(owner.shifted ? Math.Min(owner.depth, owner.depthBlock) : owner.depth) * owner.nr);
-            using var tile = NativeBufferPool.Rent((long)owner.panels * Mr * owner.nr);
+            using var tile = NativeBufferPool.Rent((long)owner.panels * owner.mr * owner.nr);
             owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
         }
 
