@@ -17,6 +17,9 @@ public sealed class ConvolutionEngine
         Simd = ConvPlanner.Effective(Options.Simd);
     }
 
+    /// <summary>Recent one-shot plans: up to 64 of them, holding at most 64M weight floats (256 MB).</summary>
+    private readonly PlanCache plans = new(capacity: 64, maxFloats: 64L << 20);
+
     public ComputeOptions Options { get; }
 
     /// <summary>The vector width this engine's kernels use: the requested one, or the widest the CPU has below it.</summary>
@@ -55,20 +58,47 @@ public sealed class ConvolutionEngine
         return new PreparedConvolution(kernel, e.InputElements, g.OutputElements, Options.MaxThreads);
     }
 
+    /// <summary>Plans (or reuses the cached plan for the same geometry and weight values) and runs.</summary>
     public ExecutionResult Convolve(
         Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output,
-        CancellationToken cancellationToken = default) =>
-        Run(PlanConvolve(g, weight, bias), input, output, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        if (!plans.TryGet(g, weight, bias, default, default, out var plan))
+        {
+            plan = PlanConvolve(g, weight, bias);
+            plans.Add(g, weight, bias, default, default, plan);
+        }
 
+        return Run(plan, input, output, cancellationToken);
+    }
+
+    /// <summary>Plans (or reuses the cached plan for the same geometry and weight values) and runs.</summary>
     public ExecutionResult DepthwiseSeparable(
         DepthwiseSeparableGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> pointwiseWeight,
-        ReadOnlySpan<float> depthwiseBias, ReadOnlySpan<float> pointwiseBias, Span<float> output, CancellationToken cancellationToken = default) =>
-        Run(PlanDepthwiseSeparable(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias), input, output, cancellationToken);
+        ReadOnlySpan<float> depthwiseBias, ReadOnlySpan<float> pointwiseBias, Span<float> output, CancellationToken cancellationToken = default)
+    {
+        if (!plans.TryGet(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias, out var plan))
+        {
+            plan = PlanDepthwiseSeparable(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias);
+            plans.Add(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias, plan);
+        }
 
+        return Run(plan, input, output, cancellationToken);
+    }
+
+    /// <summary>Plans (or reuses the cached plan for the same geometry and taps) and runs.</summary>
     public ExecutionResult SpatiallySeparable(
         SpatiallySeparableGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> column, ReadOnlySpan<float> row, Span<float> output,
-        CancellationToken cancellationToken = default) =>
-        Run(PlanSpatiallySeparable(g, column, row), input, output, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        if (!plans.TryGet(g, column, row, default, default, out var plan))
+        {
+            plan = PlanSpatiallySeparable(g, column, row);
+            plans.Add(g, column, row, default, default, plan);
+        }
+
+        return Run(plan, input, output, cancellationToken);
+    }
 
     private static ExecutionResult Run(ConvolutionPlan plan, ReadOnlySpan<float> input, Span<float> output, CancellationToken cancellationToken)
     {

@@ -53,6 +53,58 @@ public sealed class ExecutionBehaviourTests
     }
 
     [Fact]
+    public void OneShotCallsWithChangedWeightsNeverReuseAStalePlan()
+    {
+        var engine = TestData.Engine(SimdLevel.Vector512);
+        var random = new Random(12);
+        var g = ConvShapes.Standard([1, 4, 10, 10], [6, 4, 3, 3], [6], Pad1);
+        var input = TestData.Random(random, g.InputElements);
+        var weight = TestData.Random(random, g.WeightElements);
+        var bias = TestData.Random(random, 6);
+        for (int round = 0; round < 4; round++)
+        {
+            // Change one weight in place (round 1), one bias value (round 2), nothing (round 3).
+            if (round == 1)
+            {
+                weight[weight.Length / 2 + 1] += 0.5f;
+            }
+
+            if (round == 2)
+            {
+                bias[5] -= 0.25f;
+            }
+
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+            var actual = new float[g.OutputElements];
+            engine.Convolve(g, input, weight, bias, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"round {round}");
+        }
+    }
+
+    [Fact]
+    public void RepeatedOneShotCallsAllocateNothing()
+    {
+        var engine = TestData.Engine(SimdLevel.Vector512, threads: 1);
+        var random = new Random(13);
+        var g = ConvShapes.Standard([3, 12, 12], [16, 3, 5, 5], [], Conv2dOptions.Default);
+        var input = TestData.Random(random, g.InputElements);
+        var weight = TestData.Random(random, g.WeightElements);
+        var output = new float[g.OutputElements];
+        for (int i = 0; i < 3; i++)
+        {
+            engine.Convolve(g, input, weight, default, output);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            engine.Convolve(g, input, weight, default, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void TwoThreadsAgreeWithOne()
     {
         var random = new Random(9);
