@@ -17,9 +17,10 @@ internal static unsafe class ColumnPassKernel
     {
         int v = TOps.Count;
         int x = 0;
-        for (; x + (4 * v) <= width; x += 4 * v)
+        for (; x + (8 * v) <= width; x += 8 * v)
         {
             TVec acc0 = TOps.Zero, acc1 = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero;
+            TVec acc4 = TOps.Zero, acc5 = TOps.Zero, acc6 = TOps.Zero, acc7 = TOps.Zero;
             for (int t = 0; t < taps; t++)
             {
                 TVec wv = TOps.Broadcast(weights[t]);
@@ -28,12 +29,20 @@ internal static unsafe class ColumnPassKernel
                 acc1 = TOps.MultiplyAdd(wv, TOps.Load(p + v), acc1);
                 acc2 = TOps.MultiplyAdd(wv, TOps.Load(p + (2 * v)), acc2);
                 acc3 = TOps.MultiplyAdd(wv, TOps.Load(p + (3 * v)), acc3);
+                acc4 = TOps.MultiplyAdd(wv, TOps.Load(p + (4 * v)), acc4);
+                acc5 = TOps.MultiplyAdd(wv, TOps.Load(p + (5 * v)), acc5);
+                acc6 = TOps.MultiplyAdd(wv, TOps.Load(p + (6 * v)), acc6);
+                acc7 = TOps.MultiplyAdd(wv, TOps.Load(p + (7 * v)), acc7);
             }
 
             TOps.Store(destination + x, acc0);
             TOps.Store(destination + x + v, acc1);
             TOps.Store(destination + x + (2 * v), acc2);
             TOps.Store(destination + x + (3 * v), acc3);
+            TOps.Store(destination + x + (4 * v), acc4);
+            TOps.Store(destination + x + (5 * v), acc5);
+            TOps.Store(destination + x + (6 * v), acc6);
+            TOps.Store(destination + x + (7 * v), acc7);
         }
 
         for (; x + v <= width; x += v)

@@ -81,6 +81,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         float** outputRows = rowPointers + ringRows;
         long inPlane = (long)g.InHeight * g.InWidth;
         long outPlane = (long)g.OutHeight * g.OutWidth;
+        new Span<float>(ring.Pointer, (int)(ringRows * rowLength)).Clear();
         int step = rowGroups ? DepthwiseFourRowKernel.Rows : 1;
         int rowsPerStep = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : g.KernelH;
         for (long item = first; item < end; item++)
@@ -101,7 +102,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                     if (tags[slot] != y)
                     {
                         int iy = y - g.PadTop;
-                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut);
+                        if (g.StrideW == 1 && (uint)iy < (uint)g.InHeight)
+                        {
+                            // Pads of a ring row are zero from the start and never written: copy the data only.
+                            VectorCopy.Copy<TOps, TVec>(source + ((long)iy * g.InWidth), laidOut + g.PadLeft, g.InWidth);
+                        }
+                        else
+                        {
+                            layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut);
+                        }
+
                         tags[slot] = y;
                     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ConvService.Compute.Memory;
 using ConvService.Compute.Simd;
 using ConvService.Compute.Threading;
@@ -23,6 +24,8 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<float> biases;
     private readonly PinnedArray<int> tapOffsets;
     private readonly StridedRowLayout layout;
+    private readonly bool permuteRowPass;
+    private readonly PinnedArray<Vector512<int>>? shiftIndices;
     private readonly JobPool jobs;
 
     /// <param name="column">Kh taps per pair; <paramref name="pairCount"/> pairs (1 = shared by all channels, else one per output channel).</param>
@@ -41,7 +44,18 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
             bias.CopyTo(biases.AsSpan());
         }
 
-        layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, TOps.Count);
+        permuteRowPass = TOps.Count == 16 && RowPassKernel512.Supports(g);
+        layout = permuteRowPass
+            ? StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, ((g.OutWidth + 63) & ~63) + 16, 1, 1, 1, 16)
+            : StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, 4 * TOps.Count);
+        if (permuteRowPass)
+        {
+            shiftIndices = new PinnedArray<Vector512<int>>(g.KernelW);
+            for (int j = 0; j < g.KernelW; j++)
+            {
+                shiftIndices.Pointer[j] = RowPassKernel512.ShiftIndex(j);
+            }
+        }
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
         {
@@ -73,7 +87,7 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
         using var linear = NativeBufferPool.Rent(g.InWidth + v);
         using var tapRows = NativeBufferPool.Rent(2L * g.KernelH);
         using var tapWeights = NativeBufferPool.Rent(g.KernelH);
-        using var tail = NativeBufferPool.Rent(v);
+        using var tail = NativeBufferPool.Rent(64);
         float** rowPointers = (float**)tapRows.Pointer;
         float* laidOutRow = laidOut.Pointer;
         long inPlane = (long)g.InHeight * g.InWidth;
@@ -115,8 +129,15 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
                     layout.Fill(linear.Pointer, laidOutRow);
                 }
 
-                DepthwiseRowKernel.Run<TOps, TVec>(
-                    &laidOutRow, tapOffsets.Pointer, 1, g.KernelW, row, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
+                if (permuteRowPass)
+                {
+                    RowPassKernel512.Run(laidOutRow, shiftIndices!.Pointer, row, g.KernelW, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
+                }
+                else
+                {
+                    DepthwiseRowKernel.Run<TOps, TVec>(
+                        &laidOutRow, tapOffsets.Pointer, 1, g.KernelW, row, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
+                }
             }
         }
     }
