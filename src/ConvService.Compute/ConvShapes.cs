@@ -10,6 +10,9 @@ public static class ConvShapes
     /// <summary>Largest element count of one tensor: spans are int-indexed.</summary>
     public const long MaxTensorElements = int.MaxValue;
 
+    /// <summary>Largest padded input extent and dilated kernel extent along one axis (2^30).</summary>
+    public const long MaxSpatialExtent = 1L << 30;
+
     /// <summary>Standard convolution: input [N,C,H,W] or [C,H,W], weight [Cout, C/groups, Kh, Kw], optional bias [Cout].</summary>
     public static Conv2dGeometry Standard(
         ReadOnlySpan<long> inputShape,
@@ -226,6 +229,22 @@ public static class ConvShapes
 
         long paddedH = input.H + padTop + padBottom;
         long paddedW = input.W + padLeft + padRight;
+        // Kernels index in 32-bit arithmetic (oy * stride - pad + ky * dilation): keep every extent
+        // at or below 2^30 so those sums cannot overflow.
+        if (effH > MaxSpatialExtent || effW > MaxSpatialExtent)
+        {
+            errors.Add(new(kernelField,
+                $"dilated kernel extent dilation * (k - 1) + 1 = {effH}x{effW} must not exceed {MaxSpatialExtent}"));
+            return null;
+        }
+
+        if (paddedH > MaxSpatialExtent || paddedW > MaxSpatialExtent)
+        {
+            errors.Add(new(o.Padding == PaddingMode.Same ? "options.padding_mode" : "options.pads",
+                $"padded input extent {paddedH}x{paddedW} must not exceed {MaxSpatialExtent}"));
+            return null;
+        }
+
         if (effH > paddedH || effW > paddedW)
         {
             string dilated = o.DilationH == 1 && o.DilationW == 1 ? "" : $" (dilated: {effH}x{effW})";

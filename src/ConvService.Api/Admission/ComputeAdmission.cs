@@ -104,6 +104,13 @@ public sealed class ComputeAdmission : IDisposable
         return new Slot(lease, _metrics);
     }
 
+    /// <summary>Slots free and callers waiting right now.</summary>
+    public (long Available, long Queued) Snapshot()
+    {
+        var statistics = _limiter.GetStatistics();
+        return (statistics?.CurrentAvailablePermits ?? 0, statistics?.CurrentQueuedCount ?? 0);
+    }
+
     public void Dispose() => _limiter.Dispose();
 
     private sealed class Slot(RateLimitLease lease, ConvMetrics metrics) : IDisposable

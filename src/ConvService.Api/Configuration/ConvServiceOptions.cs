@@ -19,8 +19,8 @@ public sealed class ConvServiceOptions
     [Range(1, long.MaxValue)]
     public long MaxInputElements { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>Largest output tensor, elements (the response buffer is 4 bytes per element).</summary>
-    [Range(1, 512L * 1024 * 1024)]
+    /// <summary>Largest output tensor, elements (the response buffer is 4 bytes per element, one array: at most 256 Mi elements).</summary>
+    [Range(1, 256L * 1024 * 1024)]
     public long MaxOutputElements { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Computations running at once; default the processor count.</summary>

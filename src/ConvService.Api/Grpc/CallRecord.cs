@@ -27,6 +27,9 @@ public sealed class CallRecord
         return record;
     }
 
+    /// <summary>True once the interceptor has taken charge of the call (gRPC exposes HttpContext.Items as UserState).</summary>
+    public static bool IsAttached(HttpContext httpContext) => httpContext.Items.ContainsKey(Key);
+
     /// <summary>The call's record, or a detached one when no interceptor attached it (the handler never needs to check).</summary>
     public static CallRecord Of(ServerCallContext context) =>
         context.UserState.TryGetValue(Key, out var value) && value is CallRecord record ? record : new CallRecord();

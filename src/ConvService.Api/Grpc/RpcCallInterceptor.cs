@@ -16,6 +16,9 @@ public sealed class RpcCallInterceptor(ConvMetrics metrics, ILogger<RpcCallInter
 {
     public const string ServicePrefix = "/conv.v1.Convolution/";
 
+    /// <summary>How far before its deadline a cancelled call still counts as having hit it (see <see cref="IsPastDeadline"/>).</summary>
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromMilliseconds(250);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -75,10 +78,17 @@ public sealed class RpcCallInterceptor(ConvMetrics metrics, ILogger<RpcCallInter
     {
         RpcException rpc => rpc,
         ConvArgumentException invalid => RpcErrors.InvalidArgument(invalid.Violations),
-        OperationCanceledException when record?.ServerDeadlineExpired == true || context.Deadline <= DateTime.UtcNow =>
+        OperationCanceledException when record?.ServerDeadlineExpired == true || IsPastDeadline(context) =>
             new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline exceeded; the computation was stopped")),
         OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
             new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled by the client")),
         _ => new RpcException(new Status(StatusCode.Internal, "internal error; it has been logged")),
     };
+
+    /// <summary>
+    /// The server's copy of a deadline runs later than the client's by the request's transit time, so a client
+    /// that gives up at its deadline is seen cancelling just before it; that is still the deadline.
+    /// </summary>
+    private static bool IsPastDeadline(ServerCallContext context) =>
+        context.Deadline != DateTime.MaxValue && context.Deadline - DeadlineSlack <= DateTime.UtcNow;
 }

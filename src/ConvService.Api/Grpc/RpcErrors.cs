@@ -26,9 +26,6 @@ public static class RpcErrors
         return status.ToRpcException();
     }
 
-    public static RpcException InvalidArgument(string field, string description) =>
-        InvalidArgument([new FieldViolation(field, description)]);
-
     /// <summary>RESOURCE_EXHAUSTED (REST: 429) for a request over a configured limit; retrying the same request will not help.</summary>
     public static RpcException OverLimit(string message) =>
         new(new global::Grpc.Core.Status(StatusCode.ResourceExhausted, message));

@@ -7,7 +7,7 @@ namespace ConvService.Api.Hosting;
 /// <summary>
 /// Serilog: a bootstrap console logger for startup, then the host's logger configured from the
 /// "Serilog" section (levels, enrichers, extra sinks) plus one console sink whose format is
-/// ConvService:LogFormat: "text" (readable, default) or "json" (compact JSON, trace and span ids as @tr/@sp).
+/// ConvService:LogFormat: "text" (readable, default) or "json" (Serilog compact JSON, one event per line, trace and span ids as @tr/@sp).
 /// </summary>
 public static class LoggingSetup
 {
@@ -29,15 +29,15 @@ public static class LoggingSetup
                 var configuration = services.GetRequiredService<IConfiguration>();
                 logger.ReadFrom.Configuration(configuration)
                     .ReadFrom.Services(services)
-                    .Enrich.FromLogContext()
-                    .Enrich.With<TraceIdSuffixEnricher>();
+                    .Enrich.FromLogContext();
                 if (string.Equals(configuration["ConvService:LogFormat"], "json", StringComparison.OrdinalIgnoreCase))
                 {
-                    logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                    logger.WriteTo.Console(new CompactJsonFormatter());
                 }
                 else
                 {
-                    logger.WriteTo.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture);
+                    logger.Enrich.With<TraceIdSuffixEnricher>()
+                        .WriteTo.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture);
                 }
             },
             preserveStaticLogger: true);

@@ -44,6 +44,7 @@ public static class ServiceSetup
 
     public static WebApplication MapConvService(this WebApplication app)
     {
+        app.UseMiddleware<RefusedCallMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.MapGrpcService<ConvolutionService>();
         app.MapGrpcReflectionService();

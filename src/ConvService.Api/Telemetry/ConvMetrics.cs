@@ -31,6 +31,9 @@ public sealed class ConvMetrics
         _queueWait = meter.CreateHistogram("conv.queue.wait", "s", "Time a computation waited for a compute slot.", advice: advice);
         _inflight = meter.CreateUpDownCounter<long>("conv.computations.inflight", description: "Computations running now.");
         _queued = meter.CreateUpDownCounter<long>("conv.computations.queued", description: "Computations waiting for a compute slot now.");
+        // Both gauges exist from the start (at 0), so dashboards and alerts see them before the first call.
+        _inflight.Add(0);
+        _queued.Add(0);
     }
 
     public void RecordComputation(string kind, double seconds, long multiplications)

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using ConvService.Api.Grpc;
+using ConvService.Api.Telemetry;
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ConvService.Api.Hosting;
+
+/// <summary>
+/// The completion event and conv.requests count for Convolution calls refused before the service ran
+/// (unparsable protobuf or JSON, body over MaxRequestBytes), which <see cref="RpcCallInterceptor"/> never sees.
+/// Calls the interceptor handled are left alone, so every call still has exactly one event.
+/// </summary>
+public sealed class RefusedCallMiddleware(RequestDelegate next, ConvMetrics metrics, ILogger<RefusedCallMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        await next(context);
+        if (CallRecord.IsAttached(context)
+            || context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method is not { ServiceName: "conv.v1.Convolution" } method)
+        {
+            return;
+        }
+
+        var (code, detail) = Outcome(context);
+        metrics.RecordRequest(method.Name, code);
+        logger.LogInformation(
+            "{RpcMethod} {StatusCode} in {ElapsedMs:0.###} ms: refused before the service ran: {StatusDetail}",
+            method.Name, code, Stopwatch.GetElapsedTime(started).TotalMilliseconds, detail);
+    }
+
+    private static (string Code, string Detail) Outcome(HttpContext context)
+    {
+        var response = context.Response;
+        string? grpcStatus = response.Headers["grpc-status"].FirstOrDefault()
+            ?? context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].FirstOrDefault();
+        if (grpcStatus is not null && int.TryParse(grpcStatus, out int value))
+        {
+            string message = response.Headers["grpc-message"].FirstOrDefault()
+                ?? context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-message"].FirstOrDefault() ?? "";
+            return (RpcErrors.CodeName((StatusCode)value), Uri.UnescapeDataString(message));
+        }
+
+        // REST: the inverse of transcoding's status mapping.
+        string code = response.StatusCode switch
+        {
+            StatusCodes.Status200OK => "OK",
+            StatusCodes.Status400BadRequest => "INVALID_ARGUMENT",
+            StatusCodes.Status401Unauthorized => "UNAUTHENTICATED",
+            StatusCodes.Status408RequestTimeout => "CANCELLED",
+            StatusCodes.Status413PayloadTooLarge or StatusCodes.Status429TooManyRequests => "RESOURCE_EXHAUSTED",
+            StatusCodes.Status503ServiceUnavailable => "UNAVAILABLE",
+            StatusCodes.Status504GatewayTimeout => "DEADLINE_EXCEEDED",
+            StatusCodes.Status500InternalServerError => "INTERNAL",
+            _ => "UNKNOWN",
+        };
+        return (code, $"HTTP {response.StatusCode}");
+    }
+}

@@ -1,0 +1,131 @@
+using System.Runtime.CompilerServices;
+using ConvService.Compute.Simd;
+
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// Four adjacent output rows of a per-channel filter with vertical stride and dilation 1, four
+/// vectors wide: the rows share Kh - 1 of their input rows, so each loaded input vector feeds up
+/// to four FMAs and each broadcast weight four more; sixteen independent accumulator chains keep
+/// the FMA pipes busy. One output row at a time is bound by the load ports instead (most of its
+/// loads split cache lines). Rows are laid out by <see cref="StridedRowLayout"/>; <c>rows[r]</c>
+/// is input row r of the group (0 .. Kh + 2).
+/// </summary>
+internal static unsafe class DepthwiseFourRowKernel
+{
+    public const int Rows = 4;
+
+    /// <summary>Vectors of output width per step.</summary>
+    public const int Vectors = 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TOps, TVec>(
+        float** rows, int* taps, int kernelH, int kernelW, float* weights, float bias, float** outputs, int width, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TVec biasVector = TOps.Broadcast(bias);
+        for (int x = 0; x < width; x += Vectors * v)
+        {
+            TVec a00 = biasVector, a01 = biasVector, a02 = biasVector, a03 = biasVector;
+            TVec a10 = biasVector, a11 = biasVector, a12 = biasVector, a13 = biasVector;
+            TVec a20 = biasVector, a21 = biasVector, a22 = biasVector, a23 = biasVector;
+            TVec a30 = biasVector, a31 = biasVector, a32 = biasVector, a33 = biasVector;
+            for (int r = 0; r < kernelH + Rows - 1; r++)
+            {
+                float* row = rows[r] + x;
+
+                // Input row r is kernel row r - j of output row j.
+                float* w0 = (uint)(r - 0) < (uint)kernelH ? weights + ((r - 0) * kernelW) : null;
+                float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
+                float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
+                float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+                for (int kx = 0; kx < kernelW; kx++)
+                {
+                    float* p = row + taps[kx];
+                    TVec u0 = TOps.Load(p + (0 * v));
+                    TVec u1 = TOps.Load(p + (1 * v));
+                    TVec u2 = TOps.Load(p + (2 * v));
+                    TVec u3 = TOps.Load(p + (3 * v));
+                    if (w0 != null)
+                    {
+                        TVec w = TOps.Broadcast(w0[kx]);
+                        a00 = TOps.MultiplyAdd(w, u0, a00);
+                        a01 = TOps.MultiplyAdd(w, u1, a01);
+                        a02 = TOps.MultiplyAdd(w, u2, a02);
+                        a03 = TOps.MultiplyAdd(w, u3, a03);
+                    }
+
+                    if (w1 != null)
+                    {
+                        TVec w = TOps.Broadcast(w1[kx]);
+                        a10 = TOps.MultiplyAdd(w, u0, a10);
+                        a11 = TOps.MultiplyAdd(w, u1, a11);
+                        a12 = TOps.MultiplyAdd(w, u2, a12);
+                        a13 = TOps.MultiplyAdd(w, u3, a13);
+                    }
+
+                    if (w2 != null)
+                    {
+                        TVec w = TOps.Broadcast(w2[kx]);
+                        a20 = TOps.MultiplyAdd(w, u0, a20);
+                        a21 = TOps.MultiplyAdd(w, u1, a21);
+                        a22 = TOps.MultiplyAdd(w, u2, a22);
+                        a23 = TOps.MultiplyAdd(w, u3, a23);
+                    }
+
+                    if (w3 != null)
+                    {
+                        TVec w = TOps.Broadcast(w3[kx]);
+                        a30 = TOps.MultiplyAdd(w, u0, a30);
+                        a31 = TOps.MultiplyAdd(w, u1, a31);
+                        a32 = TOps.MultiplyAdd(w, u2, a32);
+                        a33 = TOps.MultiplyAdd(w, u3, a33);
+                    }
+
+                }
+            }
+
+            if (x + (Vectors * v) <= width)
+            {
+                TOps.Store(outputs[0] + x + (0 * v), a00);
+                TOps.Store(outputs[0] + x + (1 * v), a01);
+                TOps.Store(outputs[0] + x + (2 * v), a02);
+                TOps.Store(outputs[0] + x + (3 * v), a03);
+                TOps.Store(outputs[1] + x + (0 * v), a10);
+                TOps.Store(outputs[1] + x + (1 * v), a11);
+                TOps.Store(outputs[1] + x + (2 * v), a12);
+                TOps.Store(outputs[1] + x + (3 * v), a13);
+                TOps.Store(outputs[2] + x + (0 * v), a20);
+                TOps.Store(outputs[2] + x + (1 * v), a21);
+                TOps.Store(outputs[2] + x + (2 * v), a22);
+                TOps.Store(outputs[2] + x + (3 * v), a23);
+                TOps.Store(outputs[3] + x + (0 * v), a30);
+                TOps.Store(outputs[3] + x + (1 * v), a31);
+                TOps.Store(outputs[3] + x + (2 * v), a32);
+                TOps.Store(outputs[3] + x + (3 * v), a33);
+            }
+            else
+            {
+                int count = width - x;
+                StoreTail<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
+                StoreTail<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
+                StoreTail<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
+                StoreTail<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
+            }
+        }
+    }
+
+    private static void StoreTail<TOps, TVec>(TVec first, TVec second, TVec third, TVec fourth, float* destination, int count, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TOps.Store(tail, first);
+        TOps.Store(tail + v, second);
+        TOps.Store(tail + (2 * v), third);
+        TOps.Store(tail + (3 * v), fourth);
+        new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
+    }
+}

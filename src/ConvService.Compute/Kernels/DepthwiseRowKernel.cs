@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+using ConvService.Compute.Simd;
+
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// One output row of a per-channel (depthwise) filter, output width in the vector lanes. Input rows
+/// are pre-padded (and split into stride phases), so every tap is a plain vector load at a fixed
+/// offset: kernel row <c>ky</c> reads laid-out row <c>rows[ky]</c>, tap <c>kx</c> at <c>taps[kx]</c>.
+/// Loads may run past the output width into the row's slack; those lanes are never stored.
+/// </summary>
+internal static unsafe class DepthwiseRowKernel
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TOps, TVec>(
+        float** rows, int* taps, int kernelH, int kernelW, float* weights, float bias, float* destination, int width, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TVec biasVector = TOps.Broadcast(bias);
+        int x = 0;
+        for (; x + (4 * v) <= width; x += 4 * v)
+        {
+            TVec acc0 = biasVector, acc1 = biasVector, acc2 = biasVector, acc3 = biasVector;
+            float* w = weights;
+            for (int ky = 0; ky < kernelH; ky++)
+            {
+                float* row = rows[ky] + x;
+                for (int kx = 0; kx < kernelW; kx++)
+                {
+                    TVec wv = TOps.Broadcast(w[kx]);
+                    float* p = row + taps[kx];
+                    acc0 = TOps.MultiplyAdd(wv, TOps.Load(p), acc0);
+                    acc1 = TOps.MultiplyAdd(wv, TOps.Load(p + v), acc1);
+                    acc2 = TOps.MultiplyAdd(wv, TOps.Load(p + (2 * v)), acc2);
+                    acc3 = TOps.MultiplyAdd(wv, TOps.Load(p + (3 * v)), acc3);
+                }
+
+                w += kernelW;
+            }
+
+            TOps.Store(destination + x, acc0);
+            TOps.Store(destination + x + v, acc1);
+            TOps.Store(destination + x + (2 * v), acc2);
+            TOps.Store(destination + x + (3 * v), acc3);
+        }
+
+        for (; x < width; x += v)
+        {
+            TVec acc = biasVector;
+            float* w = weights;
+            for (int ky = 0; ky < kernelH; ky++)
+            {
+                float* row = rows[ky] + x;
+                for (int kx = 0; kx < kernelW; kx++)
+                {
+                    acc = TOps.MultiplyAdd(TOps.Broadcast(w[kx]), TOps.Load(row + taps[kx]), acc);
+                }
+
+                w += kernelW;
+            }
+
+            if (x + v <= width)
+            {
+                TOps.Store(destination + x, acc);
+            }
+            else
+            {
+                TOps.Store(tail, acc);
+                new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
+            }
+        }
+    }
+}

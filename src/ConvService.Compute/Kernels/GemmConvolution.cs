@@ -1,0 +1,458 @@
+using ConvService.Compute.Memory;
+using ConvService.Compute.Simd;
+using ConvService.Compute.Threading;
+
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// A standard (grouped) convolution as one GEMM per image and group: C[Cout/g x positions] =
+/// A[Cout/g x K] * B[K x positions], K = Cin/g * Kh * Kw, C being the NCHW output itself.
+/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never materialised as a full im2col: with
+/// stride 1 its row k is the (zero-padded) input shifted by a fixed offset, so the micro-kernel
+/// reads the input in place ("shifted" mode, positions laid out on the padded width, the few
+/// columns past the output width discarded); otherwise each strip of positions is packed from
+/// the input just before use ("packed" mode).
+/// </summary>
+internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
+    where TOps : struct, IVectorOps<TVec>
+    where TVec : unmanaged
+{
+    /// <summary>Below this many multiply-adds per thread, splitting a request costs more than it gains.</summary>
+    internal const long MinWorkPerThread = 64 * 1024;
+
+    private readonly Conv2dGeometry g;
+    private readonly int mr;
+    private readonly int nr;
+    private readonly int cinG;
+    private readonly int mg;
+    private readonly int depth;
+    private readonly int panels;
+    private readonly PinnedArray<float> packedA;
+    private readonly PinnedArray<float> packedBias;
+    private readonly PinnedArray<int> shiftOffsets;
+    private readonly PinnedArray<int> tapChannel;
+    private readonly PinnedArray<int> tapDy;
+    private readonly PinnedArray<int> tapDx;
+    private readonly bool shifted;
+    private readonly bool padInput;
+    private readonly int sourceH;
+    private readonly int sourceW;
+    private readonly long positions;
+    private readonly int strips;
+    private readonly int depthBlock;
+    private readonly JobPool jobs;
+
+    public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
+    {
+        g = geometry;
+        cinG = g.InChannelsPerGroup;
+        mg = g.OutChannelsPerGroup;
+        depth = checked(cinG * g.KernelH * g.KernelW);
+
+        bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
+        long outPositions = (long)g.OutHeight * g.OutWidth;
+        int paddedW = g.InWidth + g.PadLeft + g.PadRight;
+        long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
+        long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
+        bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
+        (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+        panels = (mg + mr - 1) / mr;
+        packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * mr));
+        packedBias = new PinnedArray<float>((long)g.Groups * panels * mr);
+        PackWeights(weight, bias);
+        if (shifted)
+        {
+            padInput = pads;
+            sourceH = g.InHeight + g.PadTop + g.PadBottom;
+            sourceW = paddedW;
+            positions = shiftedPositions;
+            shiftOffsets = new PinnedArray<int>(depth);
+            int k = 0;
+            for (int ci = 0; ci < cinG; ci++)
+            {
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    for (int kx = 0; kx < g.KernelW; kx++)
+                    {
+                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
+                        shiftOffsets.Pointer[k++] = offset;
+                    }
+                }
+            }
+
+            tapChannel = tapDy = tapDx = shiftOffsets;
+        }
+        else
+        {
+            sourceH = g.InHeight;
+            sourceW = g.InWidth;
+            positions = outPositions;
+            tapChannel = new PinnedArray<int>(depth);
+            tapDy = new PinnedArray<int>(depth);
+            tapDx = new PinnedArray<int>(depth);
+            int k = 0;
+            for (int ci = 0; ci < cinG; ci++)
+            {
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    for (int kx = 0; kx < g.KernelW; kx++)
+                    {
+                        tapChannel.Pointer[k] = ci;
+                        tapDy.Pointer[k] = ky * g.DilationH - g.PadTop;
+                        tapDx.Pointer[k] = kx * g.DilationW - g.PadLeft;
+                        k++;
+                    }
+                }
+            }
+
+            shiftOffsets = tapChannel;
+        }
+
+        strips = checked((int)((positions + nr - 1) / nr));
+        depthBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        jobs = new JobPool(() => new Job(this));
+        Algorithm = (g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && !pads ? "pointwise-gemm-" : "implicit-gemm-")
+            + TOps.IsaName;
+    }
+
+    public string Algorithm { get; }
+
+    public long Multiplications => g.Multiplications;
+
+    /// <summary>Multiply-adds the kernels actually issue (padding lanes included); used to size thread splits.</summary>
+    private long IssuedWork => (long)g.Batch * g.Groups * strips * panels * mr * depth * nr;
+
+    /// <summary>Runs the convolution of <paramref name="inputLength"/> input floats into the full output.</summary>
+    public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
+    {
+        PooledBuffer padded = default;
+        try
+        {
+            float* source = input;
+            long sourceLength = inputLength;
+            if (padInput)
+            {
+                sourceLength = (long)g.Batch * g.InChannels * sourceH * sourceW;
+                padded = NativeBufferPool.Rent(sourceLength + nr);
+                PadInput(input, padded.Pointer);
+                source = padded.Pointer;
+                sourceLength += nr;
+            }
+
+            long items = (long)g.Batch * g.Groups * strips;
+            int threads = (int)Math.Clamp(IssuedWork / MinWorkPerThread, 1, Math.Max(1, maxThreads));
+            int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
+            var job = (Job)jobs.Rent();
+            job.Set(source, sourceLength, input, output, items, chunks, cancellationToken);
+            ComputePool.Shared.Run(job, chunks, threads);
+        }
+        finally
+        {
+            padded.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Picks the register tile (8 x 3 or 6 x 4 vectors) and the B source that issue the fewest
+    /// padded multiply-adds, counting B packing as a few extra rows of work per strip: shifted
+    /// packing is a plain vector copy, im2col packing walks rows and zero-fills edges.
+    /// </summary>
+    private static (int mr, int Nr, bool Shifted) ChooseTileAndMode(bool shiftable, long shiftedPositions, long outPositions, int mg)
+    {
+        (int mr, int Nr, bool Shifted) best = (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors * TOps.Count, false);
+        double bestCost = double.MaxValue;
+        foreach (var (rows, vectors) in new[] { (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors), (GemmMicroKernel6x4.Rows, GemmMicroKernel6x4.Vectors) })
+        {
+            int columns = vectors * TOps.Count;
+            double rowWork = (double)((mg + rows - 1) / rows) * rows;
+            double packedCost = Math.Ceiling((double)outPositions / columns) * columns * (rowWork + 4);
+            if (packedCost < bestCost)
+            {
+                (best, bestCost) = ((rows, columns, false), packedCost);
+            }
+
+            double shiftedCost = Math.Ceiling((double)shiftedPositions / columns) * columns * (rowWork + 1);
+            if (shiftable && shiftedCost <= bestCost)
+            {
+                (best, bestCost) = ((rows, columns, true), shiftedCost);
+            }
+        }
+
+        return best;
+    }
+
+    private void PackWeights(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
+    {
+        float* a = packedA.Pointer;
+        float* b = packedBias.Pointer;
+        for (int group = 0; group < g.Groups; group++)
+        {
+            for (int panel = 0; panel < panels; panel++)
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    int m = panel * mr + r;
+                    int co = group * mg + m;
+                    b[r] = m < mg && !bias.IsEmpty ? bias[co] : 0f;
+                    for (int k = 0; k < depth; k++)
+                    {
+                        a[(k * mr) + r] = m < mg ? weight[(co * depth) + k] : 0f;
+                    }
+                }
+
+                a += (long)depth * mr;
+                b += mr;
+            }
+        }
+    }
+
+    private void PadInput(float* input, float* padded)
+    {
+        long planes = (long)g.Batch * g.InChannels;
+        for (long plane = 0; plane < planes; plane++)
+        {
+            float* src = input + (plane * g.InHeight * g.InWidth);
+            float* dst = padded + (plane * sourceH * sourceW);
+            new Span<float>(dst, g.PadTop * sourceW).Clear();
+            dst += g.PadTop * sourceW;
+            for (int y = 0; y < g.InHeight; y++)
+            {
+                new Span<float>(dst, g.PadLeft).Clear();
+                new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst + g.PadLeft, g.InWidth));
+                new Span<float>(dst + g.PadLeft + g.InWidth, g.PadRight).Clear();
+                src += g.InWidth;
+                dst += sourceW;
+            }
+
+            new Span<float>(dst, g.PadBottom * sourceW).Clear();
+        }
+    }
+
+    private void RunItems(Job job, long first, long end, float* pack, float* tile)
+    {
+        for (long item = first; item < end; item++)
+        {
+            job.Token.ThrowIfCancellationRequested();
+            int strip = (int)(item % strips);
+            long imageGroup = item / strips;
+            int group = (int)(imageGroup % g.Groups);
+            int n = (int)(imageGroup / g.Groups);
+            RunStrip(job, n, group, strip, pack, tile);
+        }
+    }
+
+    private void RunStrip(Job job, int n, int group, int strip, float* pack, float* tile)
+    {
+        long q0 = (long)strip * nr;
+        float* shiftedBase = null;
+        long shiftedAvailable = 0;
+        if (shifted)
+        {
+            long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
+            shiftedBase = job.Source + baseOffset;
+            shiftedAvailable = job.SourceLength - baseOffset;
+        }
+        else
+        {
+            PackIm2col(job.Input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
+        }
+
+        long outPlane = (long)g.OutHeight * g.OutWidth;
+        float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
+        bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
+        float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
+        float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
+
+        // The reduction is blocked so one packed block of B rows stays in L1 while every panel of A streams past it.
+        for (int k0 = 0; k0 < depth; k0 += depthBlock)
+        {
+            int count = Math.Min(depthBlock, depth - k0);
+            float* b;
+            if (shifted)
+            {
+                PackShifted(shiftedBase, shiftedAvailable, k0, count, pack);
+                b = pack;
+            }
+            else
+            {
+                b = pack + ((long)k0 * nr);
+            }
+
+            bool accumulate = k0 > 0;
+            for (int panel = 0; panel < panels; panel++)
+            {
+                float* a = groupA + ((long)panel * depth * mr) + ((long)k0 * mr);
+                float* bias = groupBias + (panel * mr);
+                bool inPlace = directStore && (panel + 1) * mr <= mg;
+                float* c = inPlace ? outBase + ((long)panel * mr * outPlane) + q0 : tile + ((long)panel * mr * nr);
+                nint ldc = inPlace ? (nint)outPlane : nr;
+                if (mr == GemmMicroKernel8x3.Rows)
+                {
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                }
+                else
+                {
+                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                }
+            }
+        }
+
+        for (int panel = 0; panel < panels; panel++)
+        {
+            if (!(directStore && (panel + 1) * mr <= mg))
+            {
+                ScatterTile(tile + ((long)panel * mr * nr), Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
+            }
+        }
+    }
+
+    /// <summary>Copies the valid part of a tile (rows, positions inside the output) to the output planes.</summary>
+    private void ScatterTile(float* tile, int rows, long q0, float* c, long outPlane)
+    {
+        long width = shifted ? sourceW : g.OutWidth;
+        long end = Math.Min(q0 + nr, positions);
+        long q = q0;
+        while (q < end)
+        {
+            long oy = q / width;
+            long ox = q % width;
+            long run = Math.Min(width - ox, end - q);
+            long valid = Math.Min(run, g.OutWidth - ox);
+            if (valid > 0)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    new ReadOnlySpan<float>(tile + (r * nr) + (q - q0), (int)valid)
+                        .CopyTo(new Span<float>(c + (r * outPlane) + (oy * g.OutWidth) + ox, (int)valid));
+                }
+            }
+
+            q += run;
+        }
+    }
+
+    /// <summary>
+    /// Shifted mode: rows k0 .. k0 + count of B are the source at fixed offsets; copy them into a
+    /// contiguous, aligned block (cheap next to the panels that reuse it), zero past the source's end.
+    /// </summary>
+    private void PackShifted(float* source, long available, int k0, int count, float* pack)
+    {
+        int v = TOps.Count;
+        int* offsets = shiftOffsets.Pointer + k0;
+        for (int k = 0; k < count; k++)
+        {
+            float* src = source + offsets[k];
+            float* dst = pack + (k * nr);
+            if (available - offsets[k] >= nr)
+            {
+                for (int j = 0; j < nr; j += v)
+                {
+                    TOps.Store(dst + j, TOps.Load(src + j));
+                }
+            }
+            else
+            {
+                int valid = (int)Math.Clamp(available - offsets[k], 0, nr);
+                new ReadOnlySpan<float>(src, valid).CopyTo(new Span<float>(dst, valid));
+                new Span<float>(dst + valid, nr - valid).Clear();
+            }
+        }
+    }
+
+    /// <summary>Packs rows k of B for positions q0 .. q0 + nr straight from the input (zero outside it).</summary>
+    private void PackIm2col(float* input, long q0, float* pack)
+    {
+        int inH = g.InHeight, inW = g.InWidth, outW = g.OutWidth, sh = g.StrideH, sw = g.StrideW;
+        long outPositions = (long)g.OutHeight * outW;
+        long plane = (long)inH * inW;
+        for (int k = 0; k < depth; k++)
+        {
+            float* dst = pack + (k * nr);
+            float* channel = input + (tapChannel.Pointer[k] * plane);
+            int dy = tapDy.Pointer[k], dx = tapDx.Pointer[k];
+            long q = q0;
+            int j = 0;
+            int oy = (int)(q / outW), ox = (int)(q % outW);
+            while (j < nr)
+            {
+                if (q >= outPositions)
+                {
+                    new Span<float>(dst + j, nr - j).Clear();
+                    break;
+                }
+
+                int segment = Math.Min(nr - j, outW - ox);
+                int iy = (oy * sh) + dy;
+                if ((uint)iy >= (uint)inH)
+                {
+                    new Span<float>(dst + j, segment).Clear();
+                }
+                else
+                {
+                    float* row = channel + ((long)iy * inW);
+                    if (sw == 1)
+                    {
+                        int ix0 = ox + dx;
+                        int begin = Math.Clamp(-ix0, 0, segment);
+                        int stop = Math.Clamp(inW - ix0, begin, segment);
+                        new Span<float>(dst + j, begin).Clear();
+                        new ReadOnlySpan<float>(row + ix0 + begin, stop - begin).CopyTo(new Span<float>(dst + j + begin, stop - begin));
+                        new Span<float>(dst + j + stop, segment - stop).Clear();
+                    }
+                    else
+                    {
+                        for (int t = 0; t < segment; t++)
+                        {
+                            int ix = ((ox + t) * sw) + dx;
+                            dst[j + t] = (uint)ix < (uint)inW ? row[ix] : 0f;
+                        }
+                    }
+                }
+
+                j += segment;
+                q += segment;
+                ox = 0;
+                oy++;
+            }
+        }
+    }
+
+    /// <summary>Per-call state of one execution; chunks are contiguous ranges of (image, group, strip) items.</summary>
+    private sealed class Job(GemmConvolution<TOps, TVec> owner) : ParallelJob
+    {
+        private long items;
+        private int chunks;
+
+        public float* Source { get; private set; }
+        public long SourceLength { get; private set; }
+        public float* Input { get; private set; }
+        public float* Output { get; private set; }
+        public CancellationToken Token { get; private set; }
+
+        public void Set(float* source, long sourceLength, float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        {
+            Source = source;
+            SourceLength = sourceLength;
+            Input = input;
+            Output = output;
+            items = itemCount;
+            chunks = chunkCount;
+            Token = token;
+        }
+
+        protected override void RunChunk(int chunk)
+        {
+            long first = items * chunk / chunks;
+            long end = items * (chunk + 1) / chunks;
+            using var pack = NativeBufferPool.Rent((long)(owner.shifted ? Math.Min(owner.depth, owner.depthBlock) : owner.depth) * owner.nr);
+            using var tile = NativeBufferPool.Rent((long)owner.panels * owner.mr * owner.nr);
+            owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
+        }
+
+        protected override void Clear()
+        {
+            Source = Input = Output = null;
+            Token = default;
+        }
+    }
+}

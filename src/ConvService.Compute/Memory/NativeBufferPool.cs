@@ -1,0 +1,80 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace ConvService.Compute.Memory;
+
+/// <summary>
+/// Process-wide pool of 64-byte aligned native float buffers in power-of-two size classes.
+/// Freshly mapped memory is very slow to touch on the target VMs, so buffers are kept warm
+/// across calls instead of being freed; a byte budget bounds what is retained.
+/// </summary>
+internal static unsafe class NativeBufferPool
+{
+    private const int MinClass = 10;            // 1024 floats
+    private const int MaxClass = 31;
+    private const int MaxRetainedPerClass = 16;
+    private const long RetainedByteBudget = 1L << 30;
+
+    private static readonly Stack<nint>[] Free = CreateStacks();
+    private static long retainedBytes;
+
+    /// <summary>Rents at least <paramref name="floats"/> floats; contents are undefined.</summary>
+    public static PooledBuffer Rent(long floats)
+    {
+        int sizeClass = ClassOf(floats);
+        var stack = Free[sizeClass];
+        lock (stack)
+        {
+            if (stack.Count > 0)
+            {
+                retainedBytes -= BytesOf(sizeClass);
+                return new PooledBuffer((float*)stack.Pop(), sizeClass);
+            }
+        }
+
+        void* memory = NativeMemory.AlignedAlloc((nuint)BytesOf(sizeClass), 64);
+        return new PooledBuffer((float*)memory, sizeClass);
+    }
+
+    internal static void Return(float* pointer, int sizeClass)
+    {
+        var stack = Free[sizeClass];
+        lock (stack)
+        {
+            if (stack.Count < MaxRetainedPerClass && retainedBytes + BytesOf(sizeClass) <= RetainedByteBudget)
+            {
+                retainedBytes += BytesOf(sizeClass);
+                stack.Push((nint)pointer);
+                return;
+            }
+        }
+
+        NativeMemory.AlignedFree(pointer);
+    }
+
+    internal static long CapacityOf(int sizeClass) => 1L << sizeClass;
+
+    private static long BytesOf(int sizeClass) => CapacityOf(sizeClass) * sizeof(float);
+
+    private static int ClassOf(long floats)
+    {
+        if (floats > 1L << MaxClass)
+        {
+            throw new ArgumentOutOfRangeException(nameof(floats), floats, "buffer too large");
+        }
+
+        int sizeClass = floats <= 1 ? 0 : 64 - BitOperations.LeadingZeroCount((ulong)(floats - 1));
+        return Math.Max(MinClass, sizeClass);
+    }
+
+    private static Stack<nint>[] CreateStacks()
+    {
+        var stacks = new Stack<nint>[MaxClass + 1];
+        for (int i = 0; i < stacks.Length; i++)
+        {
+            stacks[i] = new Stack<nint>(MaxRetainedPerClass);
+        }
+
+        return stacks;
+    }
+}

@@ -1,0 +1,246 @@
+namespace ConvService.Compute.Tests;
+
+/// <summary>The engine against <see cref="ReferenceConvolution"/> on seeded random shapes, at every forced vector width.</summary>
+public sealed class ConvolutionEngineTests
+{
+    public static TheoryData<SimdLevel, int> LevelsAndSeeds()
+    {
+        var data = new TheoryData<SimdLevel, int>();
+        foreach (var level in TestData.Levels)
+        {
+            for (int seed = 0; seed < 12; seed++)
+            {
+                data.Add(level, seed);
+            }
+        }
+
+        return data;
+    }
+
+    public static TheoryData<SimdLevel> AllLevels()
+    {
+        var data = new TheoryData<SimdLevel>();
+        foreach (var level in TestData.Levels)
+        {
+            data.Add(level);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndSeeds))]
+    public void RandomStandardConvolutionsMatchTheReference(SimdLevel level, int seed)
+    {
+        var random = new Random(1000 + seed);
+        var engine = TestData.Engine(level, threads: 1 + (seed % 2));
+        for (int trial = 0; trial < 12; trial++)
+        {
+            var (inputShape, weightShape, options, withBias) = RandomStandardCase(random);
+            Conv2dGeometry g;
+            try
+            {
+                g = ConvShapes.Standard(inputShape, weightShape, withBias ? [weightShape[0]] : [], options);
+            }
+            catch (ConvArgumentException)
+            {
+                continue; // kernel larger than the padded input: a different rule's test
+            }
+
+            RunStandard(engine, g, random, withBias, $"seed {seed} trial {trial}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void NamedStandardCasesMatchTheReference(SimdLevel level)
+    {
+        var engine = TestData.Engine(level);
+        var random = new Random(7);
+        (long[] Input, long[] Weight, Conv2dOptions Options)[] cases =
+        [
+            ([3, 12, 12], [256, 3, 5, 5], Conv2dOptions.Default),                                    // the textbook case, CHW
+            ([1, 8, 17, 19], [16, 8, 3, 3], new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
+            ([2, 5, 13, 11], [7, 5, 1, 1], Conv2dOptions.Default),                                   // pointwise, batch 2
+            ([1, 4, 9, 10], [6, 4, 4, 4], new Conv2dOptions { Padding = PaddingMode.Same, StrideH = 2, StrideW = 2 }), // SAME, even kernel, stride 2
+            ([1, 3, 7, 6], [4, 3, 7, 6], Conv2dOptions.Default),                                     // kernel as large as the input
+            ([1, 3, 5, 4], [4, 3, 7, 8], new Conv2dOptions { PadTop = 1, PadLeft = 2, PadBottom = 1, PadRight = 2 }), // kernel as large as the padded input
+            ([1, 6, 15, 21], [9, 2, 3, 3], new Conv2dOptions { Groups = 3, DilationH = 2, DilationW = 3, PadTop = 2, PadLeft = 0, PadBottom = 1, PadRight = 3 }),
+            ([2, 4, 16, 33], [8, 1, 3, 5], new Conv2dOptions { Groups = 4, StrideW = 2, PadLeft = 2, PadRight = 2 }), // depthwise, multiplier 2
+            ([1, 3, 23, 40], [3, 1, 5, 5], new Conv2dOptions { Groups = 3, PadTop = 2, PadLeft = 2, PadBottom = 2, PadRight = 2 }),
+            ([1, 1, 30, 47], [1, 1, 7, 7], new Conv2dOptions { Padding = PaddingMode.Same }),
+            ([1, 2, 9, 9], [5, 2, 3, 3], new Conv2dOptions { Padding = PaddingMode.Valid, StrideH = 3, StrideW = 2 }),
+            ([1, 32, 20, 20], [64, 32, 3, 3], new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
+        ];
+        foreach (var (input, weight, options) in cases)
+        {
+            var g = ConvShapes.Standard(input, weight, [weight[0]], options);
+            RunStandard(engine, g, random, withBias: true, g.ShapeSummary);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndSeeds))]
+    public void RandomDepthwiseSeparableConvolutionsMatchTheReference(SimdLevel level, int seed)
+    {
+        var random = new Random(2000 + seed);
+        var engine = TestData.Engine(level, threads: 1 + (seed % 2));
+        for (int trial = 0; trial < 6; trial++)
+        {
+            int channels = random.Next(1, 6), multiplier = random.Next(1, 4), outChannels = random.Next(1, 20);
+            int kh = random.Next(1, 6), kw = random.Next(1, 6);
+            bool rank3 = random.Next(4) == 0;
+            long batch = rank3 ? 1 : random.Next(1, 3);
+            long h = random.Next(1, 24), w = random.Next(1, 40);
+            long[] inputShape = rank3 ? [channels, h, w] : [batch, channels, h, w];
+            var options = RandomOptions(random, groups: 1);
+            bool dwBias = random.Next(2) == 0, pwBias = random.Next(2) == 0;
+            long mid = (long)channels * multiplier;
+            DepthwiseSeparableGeometry g;
+            try
+            {
+                g = ConvShapes.DepthwiseSeparable(
+                    inputShape, [mid, 1, kh, kw], [outChannels, mid, 1, 1], dwBias ? [mid] : [], pwBias ? [outChannels] : [], options);
+            }
+            catch (ConvArgumentException)
+            {
+                continue;
+            }
+
+            var input = TestData.Random(random, g.Depthwise.InputElements);
+            var dw = TestData.Random(random, g.Depthwise.WeightElements);
+            var pw = TestData.Random(random, g.Pointwise.WeightElements);
+            var dwb = dwBias ? TestData.Random(random, mid) : null;
+            var pwb = pwBias ? TestData.Random(random, outChannels) : null;
+            var (expected, magnitude) = ReferenceConvolution.DepthwiseSeparable(g, input, dw, pw, dwb, pwb);
+            var actual = new float[g.OutputElements];
+            var result = engine.DepthwiseSeparable(g, input, dw, pw, dwb, pwb, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"{level} {g.Depthwise.ShapeSummary} then {outChannels} ({result.Algorithm})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndSeeds))]
+    public void RandomSpatiallySeparableConvolutionsMatchTheReference(SimdLevel level, int seed)
+    {
+        var random = new Random(3000 + seed);
+        var engine = TestData.Engine(level, threads: 1 + (seed % 2));
+        for (int trial = 0; trial < 6; trial++)
+        {
+            int channels = random.Next(1, 5);
+            long[] inputShape = random.Next(3) == 0 ? [channels, random.Next(1, 30), random.Next(1, 50)] : [random.Next(1, 3), channels, random.Next(1, 30), random.Next(1, 50)];
+            int kh = random.Next(1, 8), kw = random.Next(1, 8);
+            var options = RandomOptions(random, groups: 1);
+            SpatiallySeparableGeometry g;
+            try
+            {
+                g = ConvShapes.SpatiallySeparable(inputShape, kh, kw, options);
+            }
+            catch (ConvArgumentException)
+            {
+                continue;
+            }
+
+            var input = TestData.Random(random, g.Equivalent.InputElements);
+            var column = TestData.Random(random, kh);
+            var row = TestData.Random(random, kw);
+            var (expected, magnitude) = ReferenceConvolution.SpatiallySeparable(g, input, column, row);
+            var actual = new float[g.OutputElements];
+            var result = engine.SpatiallySeparable(g, input, column, row, actual);
+            Assert.StartsWith("separable-rows-", result.Algorithm);
+            TestData.AssertClose(expected, magnitude, actual, $"{level} {g.Equivalent.ShapeSummary}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void PlansRunManyInputsAndReportTheirAlgorithm(SimdLevel level)
+    {
+        var engine = TestData.Engine(level);
+        var random = new Random(11);
+        var g = ConvShapes.Standard([2, 8, 14, 14], [16, 8, 3, 3], [], new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 });
+        var weight = TestData.Random(random, g.WeightElements);
+        var plan = engine.PlanConvolve(g, weight, default);
+        string isa = level switch
+        {
+            SimdLevel.Vector512 => "avx512",
+            SimdLevel.Vector256 => "avx2",
+            SimdLevel.Vector128 => "sse",
+            _ => "scalar",
+        };
+        if (ComputeOptions.DetectSimd() >= level)
+        {
+            Assert.Equal("implicit-gemm-" + isa, plan.Algorithm);
+        }
+
+        for (int run = 0; run < 3; run++)
+        {
+            var input = TestData.Random(random, g.InputElements);
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, null);
+            var actual = new float[g.OutputElements];
+            plan.Execute(input, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"run {run}");
+        }
+    }
+
+    internal static void RunStandard(ConvolutionEngine engine, Conv2dGeometry g, Random random, bool withBias, string context)
+    {
+        var input = TestData.Random(random, g.InputElements);
+        var weight = TestData.Random(random, g.WeightElements);
+        var bias = withBias ? TestData.Random(random, g.OutChannels) : null;
+        var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+        var actual = new float[g.OutputElements];
+        actual.AsSpan().Fill(float.NaN);
+        var result = engine.Convolve(g, input, weight, bias, actual);
+        TestData.AssertClose(expected, magnitude, actual, $"{engine.Simd} {g.ShapeSummary} bias={withBias} ({result.Algorithm}) {context}");
+    }
+
+    private static (long[] Input, long[] Weight, Conv2dOptions Options, bool Bias) RandomStandardCase(Random random)
+    {
+        int groups = random.Next(4) switch
+        {
+            0 => 1,
+            1 => random.Next(1, 4),
+            2 => random.Next(1, 6), // depthwise below: groups = channels
+            _ => 1,
+        };
+        int inPerGroup = random.Next(1, 6);
+        bool depthwise = random.Next(4) == 0;
+        if (depthwise)
+        {
+            inPerGroup = 1;
+        }
+
+        int outPerGroup = random.Next(1, 12);
+        long channels = (long)groups * inPerGroup;
+        bool rank3 = random.Next(4) == 0;
+        long h = random.Next(1, 26), w = random.Next(1, 45);
+        long[] input = rank3 ? [channels, h, w] : [random.Next(1, 3), channels, h, w];
+        long[] weight = [(long)groups * outPerGroup, inPerGroup, random.Next(1, 6), random.Next(1, 6)];
+        return (input, weight, RandomOptions(random, groups), random.Next(2) == 0);
+    }
+
+    private static Conv2dOptions RandomOptions(Random random, int groups)
+    {
+        var mode = random.Next(5) switch
+        {
+            0 => PaddingMode.Same,
+            1 => PaddingMode.Valid,
+            _ => PaddingMode.Explicit,
+        };
+        bool explicitPads = mode == PaddingMode.Explicit;
+        return new Conv2dOptions
+        {
+            StrideH = random.Next(3) == 0 ? random.Next(2, 4) : 1,
+            StrideW = random.Next(3) == 0 ? random.Next(2, 4) : 1,
+            DilationH = random.Next(4) == 0 ? 2 : 1,
+            DilationW = random.Next(4) == 0 ? random.Next(2, 4) : 1,
+            PadTop = explicitPads ? random.Next(0, 4) : 0,
+            PadLeft = explicitPads ? random.Next(0, 4) : 0,
+            PadBottom = explicitPads ? random.Next(0, 4) : 0,
+            PadRight = explicitPads ? random.Next(0, 4) : 0,
+            Padding = mode,
+            Groups = groups,
+        };
+    }
+}
