@@ -10,7 +10,8 @@ namespace ConvService.Stress.Fuzzing;
 /// raw_data, both encodings at once, missing tensors, wild options). Deterministic for a seed.
 /// </summary>
 /// <param name="longTaps">Include spatially separable kernels of 65536 x 65537 taps (legal with SAME padding).</param>
-public sealed class HostileRequestGenerator(Random random, int oversizeBytes, bool longTaps = true)
+/// <param name="hugeStrides">Include strides above 65536 (up to 2^31-1); legal, and an output of one column or row.</param>
+public sealed class HostileRequestGenerator(Random random, int oversizeBytes, bool longTaps = true, bool hugeStrides = true)
 {
     private static readonly long[] SpecialDimensions =
     [
@@ -251,7 +252,7 @@ public sealed class HostileRequestGenerator(Random random, int oversizeBytes, bo
         {
             case 0:
                 options.Stride.Clear();
-                options.Stride.AddRange(Integers(random.Next(0, 4)));
+                options.Stride.AddRange(Integers(random.Next(0, 4)).Select(s => hugeStrides ? s : Math.Min(s, 65_536)));
                 break;
             case 1:
                 options.Dilation.Clear();
