@@ -11,6 +11,8 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
     return 2;
 }
 
+// Hundreds of concurrent calls from one process: start with enough pool threads that the client itself is never the bottleneck.
+ThreadPool.SetMinThreads(64, 64);
 var scorecard = new Scorecard();
 try
 {
