@@ -21,6 +21,7 @@ public static class LoadCommand
         var refusalPause = TimeSpan.FromMilliseconds(args.Number("refusal-pause-ms", 2));
         // Every Nth call of a client goes over REST (JSON), the rest over gRPC (raw_data); 0 means gRPC only.
         int restEvery = args.Integer("rest-every", 4);
+        bool sharedConnection = args.Text("connections", "per-client") == "shared";
         int? pid = args.OptionalInteger("pid");
         string label = $"load {shape} x{concurrency}";
         using var clients = new ServiceClients(args.LoopbackUrl("grpc", "http://127.0.0.1:8081"), args.LoopbackUrl("rest", "http://127.0.0.1:8080"));
@@ -42,13 +43,17 @@ public static class LoadCommand
         {
             var clientsTasks = Enumerable.Range(0, concurrency).Select(client => Task.Run(async () =>
             {
+                // Each client has its own connections, as independent clients do; sharing one HTTP/2 connection would turn
+                // overload into flow-control backpressure on that connection instead of exercising admission control.
+                using var own = sharedConnection ? null : new ServiceClients(clients.GrpcUrl, clients.Rest.BaseAddress!);
+                var clientCaller = own is null ? caller : new WorkloadCaller(own);
                 for (int i = 0; clock.Elapsed < duration; i++)
                 {
                     var workload = workloads[(client + i) % workloads.Count];
                     bool rest = restEvery > 0 && (client + i) % restEvery == restEvery - 1;
                     var result = rest
-                        ? await caller.RestAsync(workload, deadline, CancellationToken.None)
-                        : await caller.GrpcAsync(workload, deadline, CancellationToken.None);
+                        ? await clientCaller.RestAsync(workload, deadline, CancellationToken.None)
+                        : await clientCaller.GrpcAsync(workload, deadline, CancellationToken.None);
                     tally.Add(result, rest ? "rest" : "grpc");
                     if (result.Verdict == CallVerdict.Refused)
                     {
