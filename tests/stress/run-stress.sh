@@ -14,8 +14,19 @@ esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d -t convservice-stress.XXXXXX)"
-rest_port="${STRESS_REST_PORT:-19080}"
-grpc_port="${STRESS_GRPC_PORT:-19081}"
+# A loopback port nothing listens on (other test services may be running on this machine).
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  echo "no free loopback port found" >&2; exit 1
+}
+rest_port="${STRESS_REST_PORT:-$(free_port)}"
+grpc_port="${STRESS_GRPC_PORT:-$(free_port)}"
+shutdown_rest_port="$(free_port)"
+shutdown_grpc_port="$(free_port)"
 max_concurrent=2
 max_queued=4
 capacity=$((max_concurrent + max_queued))
@@ -103,8 +114,8 @@ kill -TERM "$service_pid"
 wait "$service_pid" || true
 service_pid=""
 
-echo "== shutdown (starts its own instance on 127.0.0.1:$((rest_port + 100))/$((grpc_port + 100)))"
-run shutdown --dll "$work/service/ConvService.Api.dll" --rest-port $((rest_port + 100)) --grpc-port $((grpc_port + 100)) \
+echo "== shutdown (starts its own instance on 127.0.0.1:$shutdown_rest_port (REST) and 127.0.0.1:$shutdown_grpc_port (gRPC))"
+run shutdown --dll "$work/service/ConvService.Api.dll" --rest-port "$shutdown_rest_port" --grpc-port "$shutdown_grpc_port" \
   --drain-seconds 10 --max-concurrent $max_concurrent --max-queued $max_queued --concurrency $((2 * capacity)) --log "$work/shutdown.log"
 
 if [[ $failed -ne 0 && -f "$work/service.log" ]]; then
