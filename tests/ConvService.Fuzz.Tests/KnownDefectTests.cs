@@ -12,6 +12,28 @@ public sealed class KnownDefectTests
         "Known defect (compute): StridedRowLayout.RowLength = PhaseLength * Stride overflows int for strides near 2^31, " +
         "DepthwiseConvolution.RunChannels then throws ArgumentOutOfRangeException (gRPC INTERNAL / HTTP 500). Found by EngineProperties and the stress fuzz.";
 
+    private const string HugeDilationDefect =
+        "Known defect (compute): DepthwiseConvolution.RunChannels rents a ring buffer of about (dilated extent)^2 floats for SAME padding; " +
+        "a 271-byte request (3x15 input, 7x3 kernel, dilation 8192) peaks the service at 3.3 GB RSS, dilation 65536 throws 'buffer too large' (INTERNAL).";
+
+    [Fact(Skip = HugeDilationDefect)]
+    public void HugeDilationRunsInTheEngineWithoutHugeBuffers()
+    {
+        // Legal: the dilated 7x3 kernel (393,217 x 131,073) fits SAME padding; every tap but the centre falls in padding.
+        var options = new Conv2dOptions { DilationH = 65_536, DilationW = 65_536, Padding = PaddingMode.Same };
+        var g = ConvShapes.Standard([1, 3, 15], [1, 1, 7, 3], [], options);
+        var output = new float[g.OutputElements];
+        float[] input = Enumerable.Range(0, 45).Select(i => (float)i).ToArray();
+        float[] weight = Enumerable.Range(0, 21).Select(i => (float)i).ToArray();
+        long peakBefore = Environment.WorkingSet;
+
+        new ConvolutionEngine().Convolve(g, input, weight, [], output);
+
+        // Only the centre tap (row 3, column 1: weight 10) lands inside the input, so the output is 10 x the input.
+        Assert.Equal(input.Select(v => 10 * v), output);
+        Assert.True(Environment.WorkingSet - peakBefore < 256L << 20, "the engine grew the working set by more than 256 MiB for a 45-element input");
+    }
+
     [Fact(Skip = HugeStrideDefect)]
     public void HugeStrideRunsInTheEngine()
     {

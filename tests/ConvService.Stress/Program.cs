@@ -41,6 +41,11 @@ catch (ArgumentException e)
     Console.Error.WriteLine(e.Message);
     return 2;
 }
+catch (Exception e)
+{
+    // A crash of the run itself is a failure too, and still ends with the totals line.
+    scorecard.Check($"{args[0]}: run completed", false, $"{e.GetType().Name}: {e.Message}");
+}
 
 scorecard.PrintTotals();
 return scorecard.Failed == 0 && scorecard.Passed > 0 ? 0 : 1;

@@ -8,7 +8,7 @@ namespace ConvService.Stress.Fuzzing;
 /// requests; the rest are mutated encodings, random protobuf bytes, random or malformed JSON.
 /// Deterministic for a seed, so a failing case can be replayed.
 /// </summary>
-public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool longTaps = true, bool hugeStrides = true)
+public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool longTaps = true, bool hugeSteps = true)
 {
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
 
@@ -20,9 +20,16 @@ public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool lon
         "kernelSize", "outputChannels", "depthMultiplier", "unknownField",
     ];
 
-    private readonly HostileRequestGenerator requests = new(random, oversizeBytes, longTaps, hugeStrides);
+    private readonly HostileRequestGenerator requests = new(random, oversizeBytes, longTaps, hugeSteps);
 
     public FuzzCase Next(FuzzTransport transport)
+    {
+        var fuzzCase = NextUnflagged(transport);
+        // Any body over the service's limit (oversizeBytes - 1024), mutated or not, may be cut off by the server mid-upload.
+        return fuzzCase with { Oversize = fuzzCase.Body.Length > oversizeBytes - 1024 };
+    }
+
+    private FuzzCase NextUnflagged(FuzzTransport transport)
     {
         string method = random.Next(100) switch
         {

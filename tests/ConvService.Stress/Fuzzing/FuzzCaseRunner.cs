@@ -63,6 +63,10 @@ public sealed class FuzzCaseRunner(CallInvoker grpc, HttpClient rest, TimeSpan d
             // A server may close the connection instead of reading an oversized body to the end; the client then sees no status.
             return new(true, "rest:closed-on-oversize", e.Message);
         }
+        catch (HttpRequestException e)
+        {
+            return new(false, "rest:connection-error", e.Message);
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return new(false, "rest:timeout", $"no answer within {deadline.TotalSeconds:0.#} s");
