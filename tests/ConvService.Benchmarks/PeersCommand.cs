@@ -1,0 +1,173 @@
+using ConvService.Benchmarks.Peers;
+
+namespace ConvService.Benchmarks;
+
+/// <summary>
+/// Runs every selected shape with our engine and the peers on the same seeded data, times each
+/// case, checks every output against ours, prints the table and writes the CSV.
+/// </summary>
+internal static class PeersCommand
+{
+    /// <summary>Agreement bound, relative to the largest |output| of ours.</summary>
+    public const double RelativeTolerance = 1e-4;
+
+    public static int Run(HarnessOptions options)
+    {
+        Console.WriteLine($"ConvService peers: {Environment.ProcessorCount} logical CPUs, {FmaPeak.VectorName}, " +
+            $"{(options.Quick ? "quick (one call per case, times are not medians)" : "medians")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        var rows = new List<Measurement>();
+        foreach (int threads in options.Threads)
+        {
+            double peak = double.NaN;
+            if (!options.Quick)
+            {
+                var (gflops, trialMs) = FmaPeak.Measure(threads);
+                peak = gflops;
+                rows.Add(new Measurement
+                {
+                    Shape = "peak", Threads = threads, Library = "cpu", Variant = "fma-" + FmaPeak.VectorName,
+                    MedianMs = trialMs, Runs = 5, Gflops = gflops, PctPeak = 100,
+                });
+            }
+
+            foreach (var shape in options.Shapes)
+            {
+                var data = ShapeData.Create(shape);
+                rows.AddRange(RunShape(shape, data, threads, peak, options.TimeBox));
+                Console.Error.WriteLine($"  done {shape.Id} at {threads} thread(s)");
+            }
+        }
+
+        Console.WriteLine();
+        ResultTable.Print(rows, Console.Out);
+        if (options.CsvPath is not null)
+        {
+            ResultTable.WriteCsv(rows, options.CsvPath);
+            Console.WriteLine($"CSV written to {options.CsvPath}");
+        }
+
+        var failed = rows.Where(r => r.Failed).ToList();
+        if (failed.Count == 0)
+        {
+            Console.WriteLine($"All outputs agree with ours within {RelativeTolerance:G} of the output magnitude.");
+            return 0;
+        }
+
+        foreach (var f in failed)
+        {
+            Console.Error.WriteLine($"FAIL {f.Shape} t={f.Threads} {f.Library}/{f.Variant}: " +
+                (f.Error ?? $"max |diff| {f.MaxAbsDiff:G3} > tolerance {f.Tolerance:G3}"));
+        }
+
+        return 1;
+    }
+
+    private static List<Measurement> RunShape(BenchShape shape, ShapeData data, int threads, double peak, TimeBox box)
+    {
+        long multiplications = shape.DirectMultiplications;
+        var results = new List<Measurement>();
+
+        // Ours, prepared, is the reference every other output is compared with.
+        float[]? reference = null;
+        double tolerance = double.NaN;
+        foreach (var factory in Runners(shape))
+        {
+            IConvRunner? runner = null;
+            var row = new Measurement { Shape = shape.Id, Threads = threads, Library = factory.Library, Variant = factory.Variant };
+            try
+            {
+                runner = factory.Create(data, threads);
+                var timing = Timing.Measure(runner.Run, box);
+                float[] output = runner.Output();
+                if (reference is null)
+                {
+                    reference = output;
+                    tolerance = RelativeTolerance * MaxAbs(reference);
+                }
+
+                double gflops = 2.0 * multiplications / (timing.MedianMs * 1e-3) / 1e9;
+                row = row with
+                {
+                    MedianMs = timing.MedianMs, Runs = timing.Runs, Gflops = gflops, PctPeak = 100 * gflops / peak,
+                    MaxAbsDiff = MaxAbsDiff(reference, output), Tolerance = tolerance,
+                    AllocatedBytesPerCall = timing.AllocatedBytesPerCall, Algorithm = runner.Algorithm,
+                };
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                row = row with { Error = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}" };
+            }
+            finally
+            {
+                runner?.Dispose();
+            }
+
+            results.Add(row);
+        }
+
+        return results;
+    }
+
+    private sealed record RunnerFactory(string Library, string Variant, Func<ShapeData, int, IConvRunner> Create);
+
+    /// <summary>Ours prepared first (the reference), then our other variants, then the peers that can compute the shape.</summary>
+    private static IEnumerable<RunnerFactory> Runners(BenchShape shape)
+    {
+        yield return new("convservice", "prepared", (d, t) => new ConvServiceRunner(shape, d, t, OurVariant.Prepared));
+        yield return new("convservice", "one-shot", (d, t) => new ConvServiceRunner(shape, d, t, OurVariant.OneShot));
+        if (shape.GaussianKernel)
+        {
+            yield return new("convservice", "explicit-separable", (d, t) => new ConvServiceRunner(shape, d, t, OurVariant.ExplicitSeparable));
+        }
+
+        yield return new("onnxruntime", "session", (d, t) => OnnxRuntimeRunner.Session(shape, d, t));
+        if (shape.GaussianKernel)
+        {
+            yield return new("onnxruntime", "two-1d-nodes", (d, t) => OnnxRuntimeRunner.TwoOneDimensionalNodes(shape, d, t));
+        }
+
+        if (shape.OpenCv != OpenCvForm.None)
+        {
+            yield return new("opencv", "filter2d", (d, t) => OpenCvRunner.Filter2D(shape, d, t));
+        }
+
+        if (shape.OpenCv == OpenCvForm.Filter2DAndSeparable)
+        {
+            yield return new("opencv", "sepfilter2d", (d, t) => OpenCvRunner.SepFilter2D(shape, d, t));
+        }
+    }
+
+    private static double MaxAbs(float[] values)
+    {
+        double max = 0;
+        foreach (float v in values)
+        {
+            max = Math.Max(max, Math.Abs((double)v));
+        }
+
+        return max;
+    }
+
+    /// <summary>Largest elementwise |a - b|; infinity when lengths differ or a value is NaN (unwritten).</summary>
+    private static double MaxAbsDiff(float[] a, float[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = Math.Abs((double)a[i] - b[i]);
+            if (double.IsNaN(d))
+            {
+                return double.PositiveInfinity;
+            }
+
+            max = Math.Max(max, d);
+        }
+
+        return max;
+    }
+}
