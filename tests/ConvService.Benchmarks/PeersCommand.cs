@@ -59,6 +59,15 @@ internal static class PeersCommand
                 (f.Error ?? $"max |diff| {f.MaxAbsDiff:G3} > tolerance {f.Tolerance:G3}"));
         }
 
+        // When every peer disagrees with us but they agree among themselves, the odd one out is us.
+        foreach (var group in rows.Where(r => r.Library != "convservice" && !r.IsPeak).GroupBy(r => (r.Shape, r.Threads)))
+        {
+            if (group.Count() >= 2 && group.All(r => r.Failed && r.Error is null))
+            {
+                Console.Error.WriteLine($"NOTE {group.Key.Shape} t={group.Key.Threads}: every peer disagrees with ours; our output is the likely culprit.");
+            }
+        }
+
         return 1;
     }
 

@@ -5,7 +5,7 @@ namespace ConvService.Benchmarks;
 /// <summary>How long to measure one case: at least MinRuns and MinSeconds, at most MaxSeconds (but never fewer than 3 runs).</summary>
 internal sealed record TimeBox(int WarmupRuns, double WarmupSeconds, int MinRuns, double MinSeconds, double MaxSeconds)
 {
-    public static TimeBox Full { get; } = new(WarmupRuns: 5, WarmupSeconds: 0.2, MinRuns: 20, MinSeconds: 0.3, MaxSeconds: 3.0);
+    public static TimeBox Full { get; } = new(WarmupRuns: 5, WarmupSeconds: 0.5, MinRuns: 20, MinSeconds: 0.3, MaxSeconds: 3.0);
 
     /// <summary>One call, nothing else: enough to check agreement.</summary>
     public static TimeBox Once { get; } = new(WarmupRuns: 0, WarmupSeconds: 0, MinRuns: 1, MinSeconds: 0, MaxSeconds: 0);
@@ -18,10 +18,20 @@ internal readonly record struct Timing(double MedianMs, int Runs, long Allocated
 
     public static Timing Measure(Action call, TimeBox box)
     {
-        long warmupEnd = Stopwatch.GetTimestamp() + (long)(box.WarmupSeconds * Stopwatch.Frequency);
-        for (int i = 0; i < box.WarmupRuns || (box.WarmupRuns > 0 && Stopwatch.GetTimestamp() < warmupEnd); i++)
+        // Warm-up long enough for tiered JIT to promote the call path (it waits ~100 ms of quiet),
+        // and at least WarmupRuns calls when calls are short; a slow call is warm after one.
+        if (box.WarmupRuns > 0 || box.WarmupSeconds > 0)
         {
-            call();
+            long warmupStart = Stopwatch.GetTimestamp();
+            for (int runs = 1; ; runs++)
+            {
+                call();
+                double elapsed = (Stopwatch.GetTimestamp() - warmupStart) / (double)Stopwatch.Frequency;
+                if ((runs >= box.WarmupRuns && elapsed >= box.WarmupSeconds) || elapsed >= 2 * box.WarmupSeconds)
+                {
+                    break;
+                }
+            }
         }
 
         // Allocated up front so the measurement loop itself allocates nothing.
