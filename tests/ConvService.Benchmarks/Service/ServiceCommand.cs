@@ -39,6 +39,9 @@ internal static class ServiceCommand
         {
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
+            // The largest window .NET allows (16 MB), so megabyte tensors are not paced by flow control on loopback.
+            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            DisposeHttpClient = true,
         });
         var client = new Convolution.ConvolutionClient(channel);
         Console.WriteLine($"ConvService over gRPC at {address}; in-process compute with {threads} thread(s); {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
