@@ -76,50 +76,107 @@ internal static class PeersCommand
         return 1;
     }
 
+    /// <summary>
+    /// Creates and warms every runner of the shape, then times them in interleaved rounds (each
+    /// runner one slice per round) so load changes on a shared machine hit all libraries alike.
+    /// </summary>
     private static List<Measurement> RunShape(BenchShape shape, ShapeData data, int threads, TimeBox box)
     {
-        long multiplications = shape.DirectMultiplications;
-        var results = new List<Measurement>();
-
-        // Ours, prepared, is the reference every other output is compared with.
-        float[]? reference = null;
-        double tolerance = double.NaN;
-        foreach (var factory in Runners(shape))
+        var cases = Runners(shape).Select(f => new Case(f)).ToList();
+        try
         {
-            IConvRunner? runner = null;
-            var row = new Measurement { Shape = shape.Id, Threads = threads, Library = factory.Library, Variant = factory.Variant };
-            try
+            foreach (var c in cases)
             {
-                runner = factory.Create(data, threads);
-                var timing = Timing.Measure(runner.Run, box);
-                float[] output = runner.Output();
-                if (reference is null)
+                c.Try(() =>
+                {
+                    c.Runner = c.Factory.Create(data, threads);
+                    c.Sampler = new Sampler(c.Runner.Run);
+                    c.Sampler.WarmUp(box);
+                });
+            }
+
+            for (int round = 0; round < box.Rounds; round++)
+            {
+                foreach (var c in cases)
+                {
+                    c.Try(() => c.Sampler!.Slice(box));
+                }
+            }
+
+            // Ours, prepared (the first case), is the reference every other output is compared with.
+            float[]? reference = null;
+            double tolerance = double.NaN;
+            var results = new List<Measurement>();
+            foreach (var c in cases)
+            {
+                float[]? output = null;
+                c.Try(() => output = c.Runner!.Output());
+                if (c == cases[0] && output is not null)
                 {
                     reference = output;
                     tolerance = RelativeTolerance * MaxAbs(reference);
                 }
 
-                double gflops = 2.0 * multiplications / (timing.MedianMs * 1e-3) / 1e9;
-                row = row with
-                {
-                    MedianMs = timing.MedianMs, Runs = timing.Runs, Gflops = gflops,
-                    MaxAbsDiff = MaxAbsDiff(reference, output), Tolerance = tolerance,
-                    AllocatedBytesPerCall = timing.AllocatedBytesPerCall, Algorithm = runner.Algorithm,
-                };
+                results.Add(Row(shape, threads, c, output, reference, tolerance));
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var c in cases)
+            {
+                c.Runner?.Dispose();
+            }
+        }
+    }
+
+    private static Measurement Row(BenchShape shape, int threads, Case c, float[]? output, float[]? reference, double tolerance)
+    {
+        var row = new Measurement { Shape = shape.Id, Threads = threads, Library = c.Factory.Library, Variant = c.Factory.Variant };
+        if (c.Error is not null || output is null || c.Sampler is null)
+        {
+            return row with { Error = c.Error ?? "no output" };
+        }
+
+        double median = c.Sampler.MedianMs;
+        return row with
+        {
+            MedianMs = median,
+            Runs = c.Sampler.Runs,
+            Gflops = 2.0 * shape.DirectMultiplications / (median * 1e-3) / 1e9,
+            MaxAbsDiff = reference is null ? double.NaN : MaxAbsDiff(reference, output),
+            Tolerance = tolerance,
+            AllocatedBytesPerCall = c.Sampler.AllocatedBytesPerCall,
+            Algorithm = c.Runner!.Algorithm,
+            Error = reference is null ? "no reference: our prepared run failed" : null,
+        };
+    }
+
+    /// <summary>One runner of a shape and its samples; the first exception takes it out of the run.</summary>
+    private sealed class Case(RunnerFactory factory)
+    {
+        public RunnerFactory Factory { get; } = factory;
+        public IConvRunner? Runner { get; set; }
+        public Sampler? Sampler { get; set; }
+        public string? Error { get; private set; }
+
+        public void Try(Action step)
+        {
+            if (Error is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                step();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                row = row with { Error = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}" };
+                Error = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
             }
-            finally
-            {
-                runner?.Dispose();
-            }
-
-            results.Add(row);
         }
-
-        return results;
     }
 
     private sealed record RunnerFactory(string Library, string Variant, Func<ShapeData, int, IConvRunner> Create);

@@ -54,13 +54,13 @@ internal static class ServiceCommand
             float[] reference;
             using (var ours = new ConvServiceRunner(shape, data, threads, OurVariant.Prepared))
             {
-                prepared = Timing.Measure(ours.Run, box).MedianMs;
+                prepared = Sampler.Measure(ours.Run, box).MedianMs;
                 reference = ours.Output();
             }
 
             using (var ours = new ConvServiceRunner(shape, data, threads, OurVariant.OneShot))
             {
-                oneShot = Timing.Measure(ours.Run, box).MedianMs;
+                oneShot = Sampler.Measure(ours.Run, box).MedianMs;
             }
 
             var call = Call(client, shape, data);
@@ -166,7 +166,7 @@ internal static class ServiceCommand
             }
         }
 
-        return (Timing.Median(CollectionsMarshal.AsSpan(e2e)), Timing.Median(CollectionsMarshal.AsSpan(compute)));
+        return (Sampler.Median(CollectionsMarshal.AsSpan(e2e)), Sampler.Median(CollectionsMarshal.AsSpan(compute)));
     }
 
     private static double MaxAbsDiff(float[] expected, ReadOnlySpan<byte> raw)
