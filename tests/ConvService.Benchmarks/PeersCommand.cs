@@ -64,7 +64,7 @@ internal static class PeersCommand
                 (f.Error ?? $"max |diff| {f.MaxAbsDiff:G3} > tolerance {f.Tolerance:G3}"));
         }
 
-        // When every peer disagrees with us but they agree among themselves, the odd one out is us.
+        // Two or more independent peers all disagreeing with us points at us.
         foreach (var group in rows.Where(r => r.Library != "convservice" && !r.IsPeak).GroupBy(r => (r.Shape, r.Threads)))
         {
             if (group.Count() >= 2 && group.All(r => r.Failed && r.Error is null))
@@ -174,7 +174,9 @@ internal static class PeersCommand
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Error = $"{e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+                // The innermost exception says why, e.g. which native library failed to load.
+                var cause = e.GetBaseException();
+                Error = $"{cause.GetType().Name}: {cause.Message.ReplaceLineEndings(" ")}";
             }
         }
     }
