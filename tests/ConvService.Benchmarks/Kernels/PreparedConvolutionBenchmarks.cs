@@ -4,8 +4,8 @@ using ConvService.Compute;
 namespace ConvService.Benchmarks;
 
 /// <summary>
-/// A reused plan's Execute on the shapes: standard (S1, S5), depthwise (S3), pointwise
-/// (S4), a rank-1 kernel sent as 2-D (S6g) and the depthwise-separable block (S8). Allocated
+/// A reused plan's Execute on the shapes: standard (S1, S2, S5), depthwise (S3), pointwise
+/// (S4), a rank-1 kernel sent as 2-D (S6g), RGB depthwise 7x7 (S7) and the depthwise-separable block (S8). Allocated
 /// bytes per call must be zero in steady state. Not sealed: BenchmarkDotNet derives from it.
 /// </summary>
 [MemoryDiagnoser]
@@ -15,10 +15,11 @@ public class PreparedConvolutionBenchmarks
     private float[] _input = [];
     private float[] _output = [];
 
-    [Params("S1", "S3", "S4", "S5", "S6g", "S8")]
+    [Params("S1", "S2", "S3", "S4", "S5", "S6g", "S7", "S8")]
     public string Shape { get; set; } = "S1";
 
-    [Params(1)]
+    // Two threads exercise the compute pool's fork/join, which must not allocate either.
+    [Params(1, 2)]
     public int Threads { get; set; } = 1;
 
     [GlobalSetup]
