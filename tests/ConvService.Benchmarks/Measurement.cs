@@ -8,6 +8,7 @@ internal sealed record Measurement
     public required string Library { get; init; }
     public required string Variant { get; init; }
     public double MedianMs { get; init; } = double.NaN;
+    public double MinMs { get; init; } = double.NaN;
     public int Runs { get; init; }
     public double Gflops { get; init; } = double.NaN;
     public double PctPeak { get; init; } = double.NaN;

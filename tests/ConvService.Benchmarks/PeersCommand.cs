@@ -143,6 +143,7 @@ internal static class PeersCommand
         return row with
         {
             MedianMs = median,
+            MinMs = c.Sampler.MinMs,
             Runs = c.Sampler.Runs,
             Gflops = 2.0 * shape.DirectMultiplications / (median * 1e-3) / 1e9,
             MaxAbsDiff = reference is null ? double.NaN : MaxAbsDiff(reference, output),

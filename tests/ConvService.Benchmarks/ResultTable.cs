@@ -11,7 +11,7 @@ internal static class ResultTable
 
     public static void Print(IReadOnlyList<Measurement> rows, TextWriter to)
     {
-        string[] header = ["shape", "thr", "library", "variant", "median ms", "runs", "GFLOP/s", "% peak",
+        string[] header = ["shape", "thr", "library", "variant", "median ms", "min ms", "runs", "GFLOP/s", "% peak",
             "peer/prep", "peer/1shot", "max|diff|", "alloc B/call", "algorithm / note"];
         var lines = new List<string[]> { header };
         foreach (var r in rows)
@@ -20,7 +20,7 @@ internal static class ResultTable
             bool peer = r.Library is not "convservice" && !r.IsPeak;
             lines.Add(
             [
-                r.Shape, r.Threads.ToString(Inv), r.Library, r.Variant, Ms(r.MedianMs), r.Runs.ToString(Inv),
+                r.Shape, r.Threads.ToString(Inv), r.Library, r.Variant, Ms(r.MedianMs), r.IsPeak ? "" : Ms(r.MinMs), r.Runs.ToString(Inv),
                 F(r.Gflops, "F1"), F(r.PctPeak, "F1"),
                 peer ? Ratio(r.MedianMs, ours.Prepared) : "", peer ? Ratio(r.MedianMs, ours.OneShot) : "",
                 r.IsPeak ? "" : F(r.MaxAbsDiff, "G3") + (r.Failed ? " FAIL" : ""),
@@ -44,7 +44,7 @@ internal static class ResultTable
             for (int i = 0; i < line.Length; i++)
             {
                 // Text columns left-aligned, numbers right-aligned.
-                bool text = i is 0 or 2 or 3 or 12;
+                bool text = i is 0 or 2 or 3 or 13;
                 sb.Append(text ? line[i].PadRight(widths[i]) : line[i].PadLeft(widths[i])).Append("  ");
             }
 
