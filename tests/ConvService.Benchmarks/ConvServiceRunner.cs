@@ -82,6 +82,6 @@ internal sealed class ConvServiceRunner : IConvRunner
 
     public void Dispose()
     {
-        // The engine and plans hold only managed (pooled) memory.
+        // Nothing to release: the engine and its plans expose no disposable resources.
     }
 }
