@@ -35,7 +35,7 @@ internal static class PeersCommand
                 rows.Add(new Measurement
                 {
                     Shape = "peak", Threads = threads, Library = "cpu", Variant = "fma-" + FmaPeak.VectorName,
-                    MedianMs = peak.TrialMs, Runs = 5, Gflops = peak.Gflops, PctPeak = 100,
+                    MedianMs = peak.TrialMs, Runs = FmaPeak.Trials, Gflops = peak.Gflops, PctPeak = 100,
                 });
                 shapeRows = shapeRows.Select(r => r with { PctPeak = 100 * r.Gflops / peak.Gflops }).ToList();
             }
