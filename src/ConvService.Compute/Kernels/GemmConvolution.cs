@@ -109,7 +109,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
-        depthBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        // About 24 KB of packed B per block, the blocks evened out so the last one is not a sliver.
+        int maxBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        int blocks = (depth + maxBlock - 1) / maxBlock;
+        depthBlock = (depth + blocks - 1) / blocks;
         jobs = new JobPool(() => new Job(this));
         Algorithm = (g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && !pads ? "pointwise-gemm-" : "implicit-gemm-")
             + TOps.IsaName;
