@@ -120,6 +120,37 @@ public sealed class ConvolutionEngineTests
     }
 
     [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void LargeDepthwiseSeparableConvolutionsRunFusedInBandsAndMatchTheReference(SimdLevel level)
+    {
+        var random = new Random(77);
+        (long[] Input, int Multiplier, int Kernel, int Out, Conv2dOptions Options)[] cases =
+        [
+            ([2, 16, 70, 75], 2, 3, 24, new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
+            ([1, 24, 190, 61], 1, 5, 10, new Conv2dOptions { StrideH = 2, StrideW = 1, DilationW = 2, PadTop = 2, PadLeft = 4, PadBottom = 1, PadRight = 3 }),
+            ([40, 123, 70], 1, 3, 7, new Conv2dOptions { Padding = PaddingMode.Same, StrideW = 2 }),
+        ];
+        foreach (var (inputShape, multiplier, k, outChannels, options) in cases)
+        {
+            long channels = inputShape[^3], mid = channels * multiplier;
+            var g = ConvShapes.DepthwiseSeparable(inputShape, [mid, 1, k, k], [outChannels, mid, 1, 1], [mid], [outChannels], options);
+            var input = TestData.Random(random, g.Depthwise.InputElements);
+            var dw = TestData.Random(random, g.Depthwise.WeightElements);
+            var pw = TestData.Random(random, g.Pointwise.WeightElements);
+            var dwb = TestData.Random(random, mid);
+            var pwb = TestData.Random(random, outChannels);
+            var (expected, magnitude) = ReferenceConvolution.DepthwiseSeparable(g, input, dw, pw, dwb, pwb);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var actual = new float[g.OutputElements];
+                var result = TestData.Engine(level, threads).DepthwiseSeparable(g, input, dw, pw, dwb, pwb, actual);
+                Assert.StartsWith("fused-depthwise-pointwise-", result.Algorithm);
+                TestData.AssertClose(expected, magnitude, actual, $"{level} {g.Depthwise.ShapeSummary} threads {threads}");
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(LevelsAndSeeds))]
     public void RandomSpatiallySeparableConvolutionsMatchTheReference(SimdLevel level, int seed)
     {

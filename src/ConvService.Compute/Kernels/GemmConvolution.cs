@@ -42,6 +42,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly int depthBlock;
     private readonly JobPool jobs;
 
+    /// <summary>True when B is read from the (padded) input in place; RunInto needs it without padding.</summary>
+    internal bool ReadsSourceInPlace => shifted && !padInput;
+
     public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
     {
         g = geometry;
@@ -240,11 +243,39 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             long imageGroup = item / strips;
             int group = (int)(imageGroup % g.Groups);
             int n = (int)(imageGroup / g.Groups);
-            RunStrip(job, n, group, strip, pack, tile);
+            RunStrip(job.Source, job.SourceLength, job.Input, job.Output, (long)g.OutHeight * g.OutWidth, 0, n, group, strip, pack, tile);
         }
     }
 
-    private void RunStrip(Job job, int n, int group, int strip, float* pack, float* tile)
+    /// <summary>Floats of the B-packing buffer one worker needs.</summary>
+    internal long PackFloats => (long)(shifted ? Math.Min(depth, depthBlock) : depth) * nr;
+
+    /// <summary>Floats of the C-tile buffer one worker needs.</summary>
+    internal long TileFloats => (long)panels * mr * nr;
+
+    /// <summary>
+    /// Runs image 0 of this geometry on the calling thread, from a source already laid out as this
+    /// plan reads it (shifted mode without padding, e.g. a fused producer's band), into output planes
+    /// of stride <paramref name="outputPlane"/> starting at position <paramref name="outputOffset"/>.
+    /// </summary>
+    internal void RunInto(float* source, long sourceLength, float* output, long outputPlane, long outputOffset, float* pack, float* tile)
+    {
+        if (!shifted || padInput)
+        {
+            throw new InvalidOperationException("RunInto needs an unpadded shifted plan");
+        }
+
+        for (int group = 0; group < g.Groups; group++)
+        {
+            for (int strip = 0; strip < strips; strip++)
+            {
+                RunStrip(source, sourceLength, source, output, outputPlane, outputOffset, 0, group, strip, pack, tile);
+            }
+        }
+    }
+
+    private void RunStrip(
+        float* source, long sourceLength, float* input, float* output, long outPlane, long outOffset, int n, int group, int strip, float* pack, float* tile)
     {
         long q0 = (long)strip * nr;
         float* shiftedBase = null;
@@ -252,16 +283,15 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
-            shiftedBase = job.Source + baseOffset;
-            shiftedAvailable = job.SourceLength - baseOffset;
+            shiftedBase = source + baseOffset;
+            shiftedAvailable = sourceLength - baseOffset;
         }
         else
         {
-            PackIm2col(job.Input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
+            PackIm2col(input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
         }
 
-        long outPlane = (long)g.OutHeight * g.OutWidth;
-        float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
+        float* outBase = output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane) + outOffset;
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
         float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
         float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
@@ -447,8 +477,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             long first = items * chunk / chunks;
             long end = items * (chunk + 1) / chunks;
-            using var pack = NativeBufferPool.Rent((long)(owner.shifted ? Math.Min(owner.depth, owner.depthBlock) : owner.depth) * owner.nr);
-            using var tile = NativeBufferPool.Rent((long)owner.panels * owner.mr * owner.nr);
+            using var pack = NativeBufferPool.Rent(owner.PackFloats);
+            using var tile = NativeBufferPool.Rent(owner.TileFloats);
             owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
         }
 
