@@ -7,11 +7,12 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// A standard (grouped) convolution as one GEMM per image and group: C[Cout/g x positions] =
 /// A[Cout/g x K] * B[K x positions], K = Cin/g * Kh * Kw, C being the NCHW output itself.
-/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never materialised as a full im2col: with
-/// stride 1 its row k is the (zero-padded) input shifted by a fixed offset, so the micro-kernel
-/// reads the input in place ("shifted" mode, positions laid out on the padded width, the few
-/// columns past the output width discarded); otherwise each strip of positions is packed from
-/// the input just before use ("packed" mode).
+/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never
+/// materialised as a full im2col: with stride 1 its row k is the (zero-padded) input shifted by a
+/// fixed offset ("shifted" mode: positions laid out on the padded width, the few columns past the
+/// output width discarded), so a block of B is a plain vector copy of input rows; otherwise each
+/// strip of positions is gathered from the input just before use ("packed" mode). Either way a
+/// block of packed B stays in L1 while every panel of A streams past it.
 /// </summary>
 internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -29,10 +30,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly int panels;
     private readonly PinnedArray<float> packedA;
     private readonly PinnedArray<float> packedBias;
-    private readonly PinnedArray<int> shiftOffsets;
-    private readonly PinnedArray<int> tapChannel;
-    private readonly PinnedArray<int> tapDy;
-    private readonly PinnedArray<int> tapDx;
+    private readonly PinnedArray<int>? shiftOffsets;
+    private readonly PinnedArray<int>? tapChannel;
+    private readonly PinnedArray<int>? tapDy;
+    private readonly PinnedArray<int>? tapDx;
     private readonly bool shifted;
     private readonly bool padInput;
     private readonly int sourceH;
@@ -82,8 +83,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     }
                 }
             }
-
-            tapChannel = tapDy = tapDx = shiftOffsets;
         }
         else
         {
@@ -107,8 +106,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     }
                 }
             }
-
-            shiftOffsets = tapChannel;
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
@@ -371,7 +368,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private void PackShifted(float* source, long available, int k0, int count, float* pack)
     {
         int v = TOps.Count;
-        int* offsets = shiftOffsets.Pointer + k0;
+        int* offsets = shiftOffsets!.Pointer + k0;
         for (int k = 0; k < count; k++)
         {
             float* src = source + offsets[k];
@@ -401,8 +398,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         for (int k = 0; k < depth; k++)
         {
             float* dst = pack + (k * nr);
-            float* channel = input + (tapChannel.Pointer[k] * plane);
-            int dy = tapDy.Pointer[k], dx = tapDx.Pointer[k];
+            float* channel = input + (tapChannel!.Pointer[k] * plane);
+            int dy = tapDy!.Pointer[k], dx = tapDx!.Pointer[k];
             long q = q0;
             int j = 0;
             int oy = (int)(q / outW), ox = (int)(q % outW);
