@@ -80,6 +80,30 @@ public sealed class ConvolutionEngineTests
     }
 
     [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void FewChannelImagesSplitIntoRowBlocksAcrossThreads(SimdLevel level)
+    {
+        var engine = TestData.Engine(level, threads: 2);
+        var random = new Random(31);
+        var same = new Conv2dOptions { Padding = PaddingMode.Same };
+        var cases = new (Conv2dGeometry Geometry, float[] Weight)[]
+        {
+            (ConvShapes.Standard([1, 1, 203, 150], [1, 1, 5, 5], [1], same), TestData.Random(random, 25)),
+            (ConvShapes.Standard([1, 1, 203, 150], [1, 1, 5, 5], [1], same), AutoSeparationTests.Gaussian2d(5, 1.2)),
+            (ConvShapes.Standard([3, 171, 97], [6, 1, 3, 4], [6], same with { Groups = 3, StrideH = 2 }), TestData.Random(random, 72)),
+        };
+        foreach (var (g, weight) in cases)
+        {
+            var input = TestData.Random(random, g.InputElements);
+            var bias = TestData.Random(random, g.OutChannels);
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+            var actual = new float[g.OutputElements];
+            var result = engine.Convolve(g, input, weight, bias, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"{level} {g.ShapeSummary} ({result.Algorithm})");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(LevelsAndSeeds))]
     public void RandomDepthwiseSeparableConvolutionsMatchTheReference(SimdLevel level, int seed)
     {

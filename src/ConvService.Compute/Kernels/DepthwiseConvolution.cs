@@ -43,7 +43,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
         rowGroups = g.StrideH == 1 && g.DilationH == 1;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
-        ringRows = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1;
+        // A power of two, so the slot of padded row y is a mask rather than a division.
+        ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
+            (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
         {
@@ -60,11 +62,12 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
     public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
     {
-        long items = (long)g.Batch * g.InChannels;
         int threads = (int)Math.Clamp(g.Multiplications / GemmConvolution<TOps, TVec>.MinWorkPerThread, 1, Math.Max(1, maxThreads));
+        var blocks = RowBlocks.For((long)g.Batch * g.InChannels, g.OutHeight, threads);
+        long items = (long)g.Batch * g.InChannels * blocks.BlocksPerPlane;
         int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
         var job = (Job)jobs.Rent();
-        job.Set(input, output, items, chunks, cancellationToken);
+        job.Set(input, output, items, chunks, blocks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
     }
 
@@ -96,9 +99,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             token.ThrowIfCancellationRequested();
             for (int r = 0; r < rowsPerStep; r++)
             {
-                // Padded row y lives in ring slot y % ringRows; the rows one step needs never collide.
+                // Padded row y lives in ring slot y mod ringRows; the rows one step needs never collide.
                 int y = (oy * g.StrideH) + (r * g.DilationH);
-                int slot = y % ringRows;
+                int slot = y & (ringRows - 1);
                 float* laidOut = ws.Ring + (slot * rowLength);
                 if (ws.Tags[slot] != y)
                 {
@@ -150,12 +153,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         using var ws = RentWorkspace();
         long inPlane = (long)g.InHeight * g.InWidth;
         long outPlane = (long)g.OutHeight * g.OutWidth;
+        var blocks = job.Blocks;
         for (long item = first; item < end; item++)
         {
-            int n = (int)(item / g.InChannels);
-            int c = (int)(item % g.InChannels);
-            float* outputBase = job.Output + ((((long)n * g.OutChannels) + ((long)c * multiplier)) * outPlane);
-            RunRows(ws, job.Input + (item * inPlane), c, 0, g.OutHeight, outputBase, outPlane, job.Token);
+            long plane = item / blocks.BlocksPerPlane;
+            int oyStart = (int)(item % blocks.BlocksPerPlane) * blocks.BlockRows;
+            int oyEnd = Math.Min(g.OutHeight, oyStart + blocks.BlockRows);
+            int n = (int)(plane / g.InChannels);
+            int c = (int)(plane % g.InChannels);
+            float* outputBase = job.Output + ((((long)n * g.OutChannels) + ((long)c * multiplier)) * outPlane) + ((long)oyStart * g.OutWidth);
+            RunRows(ws, job.Input + (plane * inPlane), c, oyStart, oyEnd, outputBase, outPlane, job.Token);
         }
     }
 
@@ -194,8 +201,11 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         public float* Output { get; private set; }
         public CancellationToken Token { get; private set; }
 
-        public void Set(float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        public RowBlocks Blocks { get; private set; }
+
+        public void Set(float* input, float* output, long itemCount, int chunkCount, RowBlocks blocks, CancellationToken token)
         {
+            Blocks = blocks;
             Input = input;
             Output = output;
             items = itemCount;
