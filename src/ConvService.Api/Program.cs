@@ -5,7 +5,8 @@ Log.Logger = LoggingSetup.CreateBootstrapLogger();
 try
 {
     var builder = WebApplication.CreateBuilder(args);
-    builder.ConfigureConvServiceEndpoints()
+    builder.AddBaseDirectoryDefaults()
+        .ConfigureConvServiceEndpoints()
         .AddConvServiceLogging()
         .AddConvServiceTelemetry()
         .AddConvServiceHealth()

@@ -275,8 +275,10 @@ public static class ConvShapes
             OutChannels = (int)outChannels,
             KernelH = (int)kernelH,
             KernelW = (int)kernelW,
-            StrideH = o.StrideH,
-            StrideW = o.StrideW,
+            // With a single output row (column) the stride is never applied; normalising it to 1 keeps
+            // the kernels' row-layout arithmetic (output extent x stride) far from int overflow.
+            StrideH = outH == 1 ? 1 : o.StrideH,
+            StrideW = outW == 1 ? 1 : o.StrideW,
             DilationH = o.DilationH,
             DilationW = o.DilationW,
             PadTop = (int)padTop,

@@ -40,6 +40,12 @@ public sealed class ConvolutionEngine
     {
         PlanChecks.Weights(g.Depthwise, depthwiseWeight, depthwiseBias, nameof(depthwiseWeight), nameof(depthwiseBias));
         PlanChecks.Weights(g.Pointwise, pointwiseWeight, pointwiseBias, nameof(pointwiseWeight), nameof(pointwiseBias));
+        var fused = ConvPlanner.FusedDepthwiseSeparable(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias, Simd);
+        if (fused != null)
+        {
+            return new PreparedConvolution(fused, g.Depthwise.InputElements, g.OutputElements, Options.MaxThreads);
+        }
+
         IConvolutionKernel depthwise = ConvPlanner.Standard(g.Depthwise, depthwiseWeight, depthwiseBias, Simd);
         IConvolutionKernel pointwise = ConvPlanner.Standard(g.Pointwise, pointwiseWeight, pointwiseBias, Simd);
         return new PreparedDepthwiseSeparable(g, depthwise, pointwise, Options.MaxThreads);

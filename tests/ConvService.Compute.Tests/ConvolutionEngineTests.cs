@@ -80,6 +80,30 @@ public sealed class ConvolutionEngineTests
     }
 
     [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void FewChannelImagesSplitIntoRowBlocksAcrossThreads(SimdLevel level)
+    {
+        var engine = TestData.Engine(level, threads: 2);
+        var random = new Random(31);
+        var same = new Conv2dOptions { Padding = PaddingMode.Same };
+        var cases = new (Conv2dGeometry Geometry, float[] Weight)[]
+        {
+            (ConvShapes.Standard([1, 1, 203, 150], [1, 1, 5, 5], [1], same), TestData.Random(random, 25)),
+            (ConvShapes.Standard([1, 1, 203, 150], [1, 1, 5, 5], [1], same), AutoSeparationTests.Gaussian2d(5, 1.2)),
+            (ConvShapes.Standard([3, 171, 97], [6, 1, 3, 4], [6], same with { Groups = 3, StrideH = 2 }), TestData.Random(random, 72)),
+        };
+        foreach (var (g, weight) in cases)
+        {
+            var input = TestData.Random(random, g.InputElements);
+            var bias = TestData.Random(random, g.OutChannels);
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+            var actual = new float[g.OutputElements];
+            var result = engine.Convolve(g, input, weight, bias, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"{level} {g.ShapeSummary} ({result.Algorithm})");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(LevelsAndSeeds))]
     public void RandomDepthwiseSeparableConvolutionsMatchTheReference(SimdLevel level, int seed)
     {
@@ -116,6 +140,37 @@ public sealed class ConvolutionEngineTests
             var actual = new float[g.OutputElements];
             var result = engine.DepthwiseSeparable(g, input, dw, pw, dwb, pwb, actual);
             TestData.AssertClose(expected, magnitude, actual, $"{level} {g.Depthwise.ShapeSummary} then {outChannels} ({result.Algorithm})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void LargeDepthwiseSeparableConvolutionsRunFusedInBandsAndMatchTheReference(SimdLevel level)
+    {
+        var random = new Random(77);
+        (long[] Input, int Multiplier, int Kernel, int Out, Conv2dOptions Options)[] cases =
+        [
+            ([2, 16, 70, 75], 2, 3, 24, new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
+            ([1, 24, 190, 61], 1, 5, 10, new Conv2dOptions { StrideH = 2, StrideW = 1, DilationW = 2, PadTop = 2, PadLeft = 4, PadBottom = 1, PadRight = 3 }),
+            ([40, 123, 70], 1, 3, 7, new Conv2dOptions { Padding = PaddingMode.Same, StrideW = 2 }),
+        ];
+        foreach (var (inputShape, multiplier, k, outChannels, options) in cases)
+        {
+            long channels = inputShape[^3], mid = channels * multiplier;
+            var g = ConvShapes.DepthwiseSeparable(inputShape, [mid, 1, k, k], [outChannels, mid, 1, 1], [mid], [outChannels], options);
+            var input = TestData.Random(random, g.Depthwise.InputElements);
+            var dw = TestData.Random(random, g.Depthwise.WeightElements);
+            var pw = TestData.Random(random, g.Pointwise.WeightElements);
+            var dwb = TestData.Random(random, mid);
+            var pwb = TestData.Random(random, outChannels);
+            var (expected, magnitude) = ReferenceConvolution.DepthwiseSeparable(g, input, dw, pw, dwb, pwb);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var actual = new float[g.OutputElements];
+                var result = TestData.Engine(level, threads).DepthwiseSeparable(g, input, dw, pw, dwb, pwb, actual);
+                Assert.StartsWith("fused-depthwise-pointwise-", result.Algorithm);
+                TestData.AssertClose(expected, magnitude, actual, $"{level} {g.Depthwise.ShapeSummary} threads {threads}");
+            }
         }
     }
 

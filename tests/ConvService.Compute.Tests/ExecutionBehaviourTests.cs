@@ -16,7 +16,8 @@ public sealed class ExecutionBehaviourTests
         Assert.ThrowsAny<OperationCanceledException>(() => plan.Execute(new float[g.InputElements], new float[g.OutputElements], cts.Token));
     }
 
-    public static TheoryData<string> PreparedShapes() => ["standard", "pointwise", "depthwise", "auto-separable", "spatial", "depthwise-separable"];
+    public static TheoryData<string> PreparedShapes() =>
+        ["standard", "pointwise", "strided", "depthwise", "auto-separable", "spatial", "depthwise-separable", "fused-depthwise-separable"];
 
     [Theory]
     [MemberData(nameof(PreparedShapes))]
@@ -28,7 +29,11 @@ public sealed class ExecutionBehaviourTests
         {
             "standard" => Plan(engine, ConvShapes.Standard([1, 8, 30, 30], [16, 8, 3, 3], [16], Pad1), random),
             "pointwise" => Plan(engine, ConvShapes.Standard([1, 8, 30, 30], [16, 8, 1, 1], [], Conv2dOptions.Default), random),
+            "strided" => Plan(engine, ConvShapes.Standard([1, 8, 30, 30], [16, 8, 3, 3], [], Pad1 with { StrideH = 2, StrideW = 2 }), random),
             "depthwise" => Plan(engine, ConvShapes.Standard([1, 8, 30, 30], [8, 1, 3, 3], [], Pad1 with { Groups = 8 }), random),
+            "fused-depthwise-separable" => engine.PlanDepthwiseSeparable(
+                ConvShapes.DepthwiseSeparable([32, 64, 64], [32, 1, 3, 3], [16, 32, 1, 1], [], [], Pad1),
+                TestData.Random(random, 288), TestData.Random(random, 512), default, default),
             "auto-separable" => engine.PlanConvolve(
                 ConvShapes.Standard([1, 1, 64, 64], [1, 1, 5, 5], [], new Conv2dOptions { Padding = PaddingMode.Same }), AutoSeparationTests.Gaussian2d(5, 1), default),
             "spatial" => engine.PlanSpatiallySeparable(ConvShapes.SpatiallySeparable([3, 40, 40], 5, 3, Pad1), [1, 2, 3, 2, 1], [1, 0, -1]),
@@ -36,6 +41,7 @@ public sealed class ExecutionBehaviourTests
                 ConvShapes.DepthwiseSeparable([8, 20, 20], [16, 1, 3, 3], [12, 16, 1, 1], [], [], Pad1),
                 TestData.Random(random, 144), TestData.Random(random, 192), default, default),
         };
+        Assert.Equal(kind == "fused-depthwise-separable", plan.Algorithm.StartsWith("fused-", StringComparison.Ordinal));
         var input = TestData.Random(random, plan.InputElements);
         var output = new float[plan.OutputElements];
         for (int i = 0; i < 3; i++)

@@ -40,8 +40,8 @@ public static class GeometryInvariants
             return $"groups {g.Groups} do not divide the channels in {g.ShapeSummary}";
         }
 
-        return Axis("height", g.InHeight, g.KernelH, g.StrideH, g.DilationH, g.PadTop, g.PadBottom, g.OutHeight, options.Padding, options.PadTop, options.PadBottom)
-            ?? Axis("width", g.InWidth, g.KernelW, g.StrideW, g.DilationW, g.PadLeft, g.PadRight, g.OutWidth, options.Padding, options.PadLeft, options.PadRight)
+        return Axis("height", g.InHeight, g.KernelH, options.StrideH, g.StrideH, g.DilationH, g.PadTop, g.PadBottom, g.OutHeight, options.Padding, options.PadTop, options.PadBottom)
+            ?? Axis("width", g.InWidth, g.KernelW, options.StrideW, g.StrideW, g.DilationW, g.PadLeft, g.PadRight, g.OutWidth, options.Padding, options.PadLeft, options.PadRight)
             ?? Counts(g, weightsSent);
     }
 
@@ -69,10 +69,17 @@ public static class GeometryInvariants
         return null;
     }
 
+    /// <param name="stride">The stride the caller asked for; the formulas use it.</param>
+    /// <param name="geometryStride">The geometry's stride: the same, or 1 when the axis has a single output (the stride is then never applied).</param>
     private static string? Axis(
-        string axis, long size, long kernel, long stride, long dilation, long padBegin, long padEnd, long output,
+        string axis, long size, long kernel, long stride, long geometryStride, long dilation, long padBegin, long padEnd, long output,
         PaddingMode mode, long askedBegin, long askedEnd)
     {
+        if (geometryStride != stride && !(output == 1 && geometryStride == 1))
+        {
+            return $"{axis}: stride {geometryStride} in the geometry, {stride} asked, output {output}";
+        }
+
         var extent = dilation * (kernel - 1) + 1;
         if (extent > size + padBegin + padEnd)
         {

@@ -3,15 +3,11 @@ using ConvService.Compute;
 namespace ConvService.Fuzz.Tests;
 
 /// <summary>
-/// Reproducers of defects the fuzzers found in code outside this project, kept skipped until the
-/// owner fixes them; un-skip together with the generator caps that mention them.
+/// Reproducers of defects the fuzzers found in code outside this project. A skipped one waits for
+/// its owner's fix; un-skip it together with the generator caps that mention it.
 /// </summary>
 public sealed class KnownDefectTests
 {
-    private const string HugeStrideDefect =
-        "Known defect (compute): StridedRowLayout.RowLength = PhaseLength * Stride overflows int for strides near 2^31, " +
-        "DepthwiseConvolution.RunChannels then throws ArgumentOutOfRangeException (gRPC INTERNAL / HTTP 500). Found by EngineProperties and the stress fuzz.";
-
     private const string HugeDilationDefect =
         "Known defect (compute): DepthwiseConvolution.RunChannels rents a ring buffer of about (dilated extent)^2 floats for SAME padding; " +
         "a 271-byte request (3x15 input, 7x3 kernel, dilation 8192) peaks the service at 3.3 GB RSS, dilation 65536 throws 'buffer too large' (INTERNAL).";
@@ -34,7 +30,8 @@ public sealed class KnownDefectTests
         Assert.True(Environment.WorkingSet - peakBefore < 256L << 20, "the engine grew the working set by more than 256 MiB for a 45-element input");
     }
 
-    [Fact(Skip = HugeStrideDefect)]
+    /// <summary>Was: StridedRowLayout.RowLength = PhaseLength * Stride overflowed int, DepthwiseConvolution threw (INTERNAL).</summary>
+    [Fact]
     public void HugeStrideRunsInTheEngine()
     {
         // A legal request: the stride only means the output has one column.

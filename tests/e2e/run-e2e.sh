@@ -20,12 +20,14 @@ dotnet publish "$root/src/ConvService.Api/ConvService.Api.csproj" -c Release -o 
 
 echo "starting the published service on 127.0.0.1:$rest_port (REST) and :$grpc_port (gRPC)"
 (
-  cd "$work/app"
+  # Started from outside its folder on purpose: the defaults in the appsettings.json next to the
+  # binary must still apply (the tests in tests/deploy start it from inside, as the container does).
+  cd "$work"
   # Same variables as the container, with loopback test ports instead of 0.0.0.0:8080/8081.
   export ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 DOTNET_GCDynamicAdaptationMode=1
   export Kestrel__Endpoints__Rest__Url="http://127.0.0.1:$rest_port"
   export Kestrel__Endpoints__Grpc__Url="http://127.0.0.1:$grpc_port"
-  exec dotnet ConvService.Api.dll >"$work/service.log" 2>&1
+  exec dotnet app/ConvService.Api.dll >"$work/service.log" 2>&1
 ) &
 pid=$!
 

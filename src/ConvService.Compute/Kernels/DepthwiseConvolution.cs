@@ -43,7 +43,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
         rowGroups = g.StrideH == 1 && g.DilationH == 1;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
-        ringRows = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1;
+        // A power of two, so the slot of padded row y is a mask rather than a division.
+        ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
+            (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
         {
@@ -60,89 +62,134 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
     public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
     {
-        long items = (long)g.Batch * g.InChannels;
         int threads = (int)Math.Clamp(g.Multiplications / GemmConvolution<TOps, TVec>.MinWorkPerThread, 1, Math.Max(1, maxThreads));
+        var blocks = RowBlocks.For((long)g.Batch * g.InChannels, g.OutHeight, threads);
+        long items = (long)g.Batch * g.InChannels * blocks.BlocksPerPlane;
         int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
         var job = (Job)jobs.Rent();
-        job.Set(input, output, items, chunks, cancellationToken);
+        job.Set(input, output, items, chunks, blocks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
+    }
+
+    /// <summary>Rents one chunk's scratch: the row ring (pads zeroed once), a spare output row, a tail and the pointer tables.</summary>
+    internal Workspace RentWorkspace()
+    {
+        int v = TOps.Count;
+        long ringFloats = (long)ringRows * layout.RowLength;
+        long spare = g.OutWidth + (4L * v);
+        long tail = 4L * v;
+        long tables = (2L * ringRows) + (2L * (ringRows + DepthwiseFourRowKernel.Rows));
+        var buffer = NativeBufferPool.Rent(ringFloats + spare + tail + tables + 64);
+        new Span<float>(buffer.Pointer, (int)ringFloats).Clear();
+        return new Workspace(buffer, ringFloats, spare, tail, ringRows);
+    }
+
+    /// <summary>
+    /// Output rows [oyStart, oyEnd) of every filter of input channel <paramref name="c"/>: filter m
+    /// writes row oy at <c>outputBase + m * outputPlane + (oy - oyStart) * OutWidth</c>.
+    /// </summary>
+    internal void RunRows(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        nint rowLength = layout.RowLength;
+        int step = rowGroups ? DepthwiseFourRowKernel.Rows : 1;
+        int rowsPerStep = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : g.KernelH;
+        new Span<int>(ws.Tags, ringRows).Fill(-1);
+        for (int oy = oyStart; oy < oyEnd; oy += step)
+        {
+            token.ThrowIfCancellationRequested();
+            for (int r = 0; r < rowsPerStep; r++)
+            {
+                // Padded row y lives in ring slot y mod ringRows; the rows one step needs never collide.
+                int y = (oy * g.StrideH) + (r * g.DilationH);
+                int slot = y & (ringRows - 1);
+                float* laidOut = ws.Ring + (slot * rowLength);
+                if (ws.Tags[slot] != y)
+                {
+                    int iy = y - g.PadTop;
+                    if (g.StrideW == 1 && (uint)iy < (uint)g.InHeight)
+                    {
+                        // Pads of a ring row are zero from the start and never written: copy the data only.
+                        VectorCopy.Copy<TOps, TVec>(source + ((long)iy * g.InWidth), laidOut + g.PadLeft, g.InWidth);
+                    }
+                    else
+                    {
+                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut);
+                    }
+
+                    ws.Tags[slot] = y;
+                }
+
+                ws.RowPointers[r] = laidOut;
+            }
+
+            for (int m = 0; m < multiplier; m++)
+            {
+                int o = (c * multiplier) + m;
+                float* w = weights.Pointer + ((long)o * taps);
+                float b = biases.Pointer[o];
+                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
+                if (rowGroups)
+                {
+                    // Rows past the range's end go to a spare row that is never read.
+                    for (int j = 0; j < DepthwiseFourRowKernel.Rows; j++)
+                    {
+                        ws.OutputRows[j] = oy + j < oyEnd ? destination + ((long)j * g.OutWidth) : ws.Spare;
+                    }
+
+                    DepthwiseFourRowKernel.Run<TOps, TVec>(
+                        ws.RowPointers, tapOffsets.Pointer, g.KernelH, g.KernelW, w, b, ws.OutputRows, g.OutWidth, ws.Tail);
+                }
+                else
+                {
+                    DepthwiseRowKernel.Run<TOps, TVec>(
+                        ws.RowPointers, tapOffsets.Pointer, g.KernelH, g.KernelW, w, b, destination, g.OutWidth, ws.Tail);
+                }
+            }
+        }
     }
 
     private void RunChannels(Job job, long first, long end)
     {
-        int v = TOps.Count;
-        nint rowLength = layout.RowLength;
-        using var ring = NativeBufferPool.Rent(((long)ringRows * rowLength) + (2 * v));
-        using var spareRows = NativeBufferPool.Rent(g.OutWidth + (2L * v));
-        using var tail = NativeBufferPool.Rent((long)DepthwiseFourRowKernel.Vectors * v);
-        using var scratch = NativeBufferPool.Rent((2L * ringRows) + (2L * (ringRows + DepthwiseFourRowKernel.Rows)));
-        int* tags = (int*)scratch.Pointer;
-        float** rowPointers = (float**)(scratch.Pointer + (2L * ringRows));
-        float** outputRows = rowPointers + ringRows;
+        using var ws = RentWorkspace();
         long inPlane = (long)g.InHeight * g.InWidth;
         long outPlane = (long)g.OutHeight * g.OutWidth;
-        new Span<float>(ring.Pointer, (int)(ringRows * rowLength)).Clear();
-        int step = rowGroups ? DepthwiseFourRowKernel.Rows : 1;
-        int rowsPerStep = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : g.KernelH;
+        var blocks = job.Blocks;
         for (long item = first; item < end; item++)
         {
-            float* source = job.Input + (item * inPlane);
-            int n = (int)(item / g.InChannels);
-            int c = (int)(item % g.InChannels);
-            new Span<int>(tags, ringRows).Fill(-1);
-            for (int oy = 0; oy < g.OutHeight; oy += step)
-            {
-                job.Token.ThrowIfCancellationRequested();
-                for (int r = 0; r < rowsPerStep; r++)
-                {
-                    // Padded row y lives in ring slot y % ringRows; the rows one step needs never collide.
-                    int y = (oy * g.StrideH) + (r * g.DilationH);
-                    int slot = y % ringRows;
-                    float* laidOut = ring.Pointer + (slot * rowLength);
-                    if (tags[slot] != y)
-                    {
-                        int iy = y - g.PadTop;
-                        if (g.StrideW == 1 && (uint)iy < (uint)g.InHeight)
-                        {
-                            // Pads of a ring row are zero from the start and never written: copy the data only.
-                            VectorCopy.Copy<TOps, TVec>(source + ((long)iy * g.InWidth), laidOut + g.PadLeft, g.InWidth);
-                        }
-                        else
-                        {
-                            layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut);
-                        }
-
-                        tags[slot] = y;
-                    }
-
-                    rowPointers[r] = laidOut;
-                }
-
-                for (int m = 0; m < multiplier; m++)
-                {
-                    int o = (c * multiplier) + m;
-                    float* w = weights.Pointer + ((long)o * taps);
-                    float b = biases.Pointer[o];
-                    float* destination = job.Output + ((((long)n * g.OutChannels) + o) * outPlane) + ((long)oy * g.OutWidth);
-                    if (rowGroups)
-                    {
-                        // Rows past the output's end go to a spare row that is never read.
-                        for (int j = 0; j < DepthwiseFourRowKernel.Rows; j++)
-                        {
-                            outputRows[j] = oy + j < g.OutHeight ? destination + ((long)j * g.OutWidth) : spareRows.Pointer;
-                        }
-
-                        DepthwiseFourRowKernel.Run<TOps, TVec>(
-                            rowPointers, tapOffsets.Pointer, g.KernelH, g.KernelW, w, b, outputRows, g.OutWidth, tail.Pointer);
-                    }
-                    else
-                    {
-                        DepthwiseRowKernel.Run<TOps, TVec>(
-                            rowPointers, tapOffsets.Pointer, g.KernelH, g.KernelW, w, b, destination, g.OutWidth, tail.Pointer);
-                    }
-                }
-            }
+            long plane = item / blocks.BlocksPerPlane;
+            int oyStart = (int)(item % blocks.BlocksPerPlane) * blocks.BlockRows;
+            int oyEnd = Math.Min(g.OutHeight, oyStart + blocks.BlockRows);
+            int n = (int)(plane / g.InChannels);
+            int c = (int)(plane % g.InChannels);
+            float* outputBase = job.Output + ((((long)n * g.OutChannels) + ((long)c * multiplier)) * outPlane) + ((long)oyStart * g.OutWidth);
+            RunRows(ws, job.Input + (plane * inPlane), c, oyStart, oyEnd, outputBase, outPlane, job.Token);
         }
+    }
+
+    /// <summary>One chunk's scratch carved from a single pooled buffer.</summary>
+    internal readonly struct Workspace : IDisposable
+    {
+        private readonly PooledBuffer buffer;
+
+        public Workspace(PooledBuffer buffer, long ringFloats, long spareFloats, long tailFloats, int ringRows)
+        {
+            this.buffer = buffer;
+            Ring = buffer.Pointer;
+            Spare = Ring + ringFloats;
+            Tail = (float*)(((nint)(Spare + spareFloats) + 63) & ~(nint)63);
+            Tags = (int*)(Tail + tailFloats);
+            RowPointers = (float**)(Tags + (2 * ringRows));
+            OutputRows = RowPointers + ringRows;
+        }
+
+        public float* Ring { get; }
+        public float* Spare { get; }
+        public float* Tail { get; }
+        public int* Tags { get; }
+        public float** RowPointers { get; }
+        public float** OutputRows { get; }
+
+        public void Dispose() => buffer.Dispose();
     }
 
     private sealed class Job(DepthwiseConvolution<TOps, TVec> owner) : ParallelJob
@@ -154,8 +201,11 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         public float* Output { get; private set; }
         public CancellationToken Token { get; private set; }
 
-        public void Set(float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        public RowBlocks Blocks { get; private set; }
+
+        public void Set(float* input, float* output, long itemCount, int chunkCount, RowBlocks blocks, CancellationToken token)
         {
+            Blocks = blocks;
             Input = input;
             Output = output;
             items = itemCount;

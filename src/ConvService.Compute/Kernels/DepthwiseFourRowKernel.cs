@@ -26,7 +26,10 @@ internal static unsafe class DepthwiseFourRowKernel
     {
         int v = TOps.Count;
         TVec biasVector = TOps.Broadcast(bias);
-        for (int x = 0; x < width; x += Vectors * v)
+        int x = 0;
+
+        // Full-width blocks; a right edge wider than two vectors is cheaper as one padded block too.
+        for (; x + (Vectors * v) <= width || width - x > 2 * v; x += Vectors * v)
         {
             TVec a00 = biasVector, a01 = biasVector, a02 = biasVector, a03 = biasVector;
             TVec a10 = biasVector, a11 = biasVector, a12 = biasVector, a13 = biasVector;
@@ -83,41 +86,83 @@ internal static unsafe class DepthwiseFourRowKernel
                         a32 = TOps.MultiplyAdd(w, u2, a32);
                         a33 = TOps.MultiplyAdd(w, u3, a33);
                     }
-
                 }
             }
 
             if (x + (Vectors * v) <= width)
             {
-                TOps.Store(outputs[0] + x + (0 * v), a00);
-                TOps.Store(outputs[0] + x + (1 * v), a01);
+                TOps.Store(outputs[0] + x, a00);
+                TOps.Store(outputs[0] + x + v, a01);
                 TOps.Store(outputs[0] + x + (2 * v), a02);
                 TOps.Store(outputs[0] + x + (3 * v), a03);
-                TOps.Store(outputs[1] + x + (0 * v), a10);
-                TOps.Store(outputs[1] + x + (1 * v), a11);
+                TOps.Store(outputs[1] + x, a10);
+                TOps.Store(outputs[1] + x + v, a11);
                 TOps.Store(outputs[1] + x + (2 * v), a12);
                 TOps.Store(outputs[1] + x + (3 * v), a13);
-                TOps.Store(outputs[2] + x + (0 * v), a20);
-                TOps.Store(outputs[2] + x + (1 * v), a21);
+                TOps.Store(outputs[2] + x, a20);
+                TOps.Store(outputs[2] + x + v, a21);
                 TOps.Store(outputs[2] + x + (2 * v), a22);
                 TOps.Store(outputs[2] + x + (3 * v), a23);
-                TOps.Store(outputs[3] + x + (0 * v), a30);
-                TOps.Store(outputs[3] + x + (1 * v), a31);
+                TOps.Store(outputs[3] + x, a30);
+                TOps.Store(outputs[3] + x + v, a31);
                 TOps.Store(outputs[3] + x + (2 * v), a32);
                 TOps.Store(outputs[3] + x + (3 * v), a33);
             }
             else
             {
                 int count = width - x;
-                StoreTail<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
-                StoreTail<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
-                StoreTail<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
-                StoreTail<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
+                StoreBlock<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
+                StoreBlock<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
+                StoreBlock<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
+                StoreBlock<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
             }
+        }
+
+        // The last one or two vectors of width: one vector per output row, still four independent chains.
+        for (; x < width; x += v)
+        {
+            TVec s0 = biasVector, s1 = biasVector, s2 = biasVector, s3 = biasVector;
+            for (int r = 0; r < kernelH + Rows - 1; r++)
+            {
+                float* row = rows[r] + x;
+                float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
+                float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
+                float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
+                float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+                for (int kx = 0; kx < kernelW; kx++)
+                {
+                    TVec u = TOps.Load(row + taps[kx]);
+                    if (w0 != null)
+                    {
+                        s0 = TOps.MultiplyAdd(TOps.Broadcast(w0[kx]), u, s0);
+                    }
+
+                    if (w1 != null)
+                    {
+                        s1 = TOps.MultiplyAdd(TOps.Broadcast(w1[kx]), u, s1);
+                    }
+
+                    if (w2 != null)
+                    {
+                        s2 = TOps.MultiplyAdd(TOps.Broadcast(w2[kx]), u, s2);
+                    }
+
+                    if (w3 != null)
+                    {
+                        s3 = TOps.MultiplyAdd(TOps.Broadcast(w3[kx]), u, s3);
+                    }
+                }
+            }
+
+            int count = Math.Min(v, width - x);
+            StoreOne<TOps, TVec>(s0, outputs[0] + x, count, tail);
+            StoreOne<TOps, TVec>(s1, outputs[1] + x, count, tail);
+            StoreOne<TOps, TVec>(s2, outputs[2] + x, count, tail);
+            StoreOne<TOps, TVec>(s3, outputs[3] + x, count, tail);
         }
     }
 
-    private static void StoreTail<TOps, TVec>(TVec first, TVec second, TVec third, TVec fourth, float* destination, int count, float* tail)
+    private static void StoreBlock<TOps, TVec>(TVec first, TVec second, TVec third, TVec fourth, float* destination, int count, float* tail)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
@@ -126,6 +171,21 @@ internal static unsafe class DepthwiseFourRowKernel
         TOps.Store(tail + v, second);
         TOps.Store(tail + (2 * v), third);
         TOps.Store(tail + (3 * v), fourth);
+        new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne<TOps, TVec>(TVec value, float* destination, int count, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        if (count == TOps.Count)
+        {
+            TOps.Store(destination, value);
+            return;
+        }
+
+        TOps.Store(tail, value);
         new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
     }
 }

@@ -7,11 +7,12 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// A standard (grouped) convolution as one GEMM per image and group: C[Cout/g x positions] =
 /// A[Cout/g x K] * B[K x positions], K = Cin/g * Kh * Kw, C being the NCHW output itself.
-/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never materialised as a full im2col: with
-/// stride 1 its row k is the (zero-padded) input shifted by a fixed offset, so the micro-kernel
-/// reads the input in place ("shifted" mode, positions laid out on the padded width, the few
-/// columns past the output width discarded); otherwise each strip of positions is packed from
-/// the input just before use ("packed" mode).
+/// Weights are packed once into panels of the register tile's rows (8 or 6). B is never
+/// materialised as a full im2col: with stride 1 its row k is the (zero-padded) input shifted by a
+/// fixed offset ("shifted" mode: positions laid out on the padded width, the few columns past the
+/// output width discarded), so a block of B is a plain vector copy of input rows; otherwise each
+/// strip of positions is gathered from the input just before use ("packed" mode). Either way a
+/// block of packed B stays in L1 while every panel of A streams past it.
 /// </summary>
 internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -29,10 +30,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly int panels;
     private readonly PinnedArray<float> packedA;
     private readonly PinnedArray<float> packedBias;
-    private readonly PinnedArray<int> shiftOffsets;
-    private readonly PinnedArray<int> tapChannel;
-    private readonly PinnedArray<int> tapDy;
-    private readonly PinnedArray<int> tapDx;
+    private readonly PinnedArray<int>? shiftOffsets;
+    private readonly PinnedArray<int>? tapChannel;
+    private readonly PinnedArray<int>? tapDy;
+    private readonly PinnedArray<int>? tapDx;
     private readonly bool shifted;
     private readonly bool padInput;
     private readonly int sourceH;
@@ -41,6 +42,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly int strips;
     private readonly int depthBlock;
     private readonly JobPool jobs;
+
+    /// <summary>True when B is read from the (padded) input in place; RunInto needs it without padding.</summary>
+    internal bool ReadsSourceInPlace => shifted && !padInput;
 
     public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
     {
@@ -79,8 +83,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     }
                 }
             }
-
-            tapChannel = tapDy = tapDx = shiftOffsets;
         }
         else
         {
@@ -104,12 +106,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     }
                 }
             }
-
-            shiftOffsets = tapChannel;
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
-        depthBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        // About 24 KB of packed B per block, the blocks evened out so the last one is not a sliver.
+        int maxBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        int blocks = (depth + maxBlock - 1) / maxBlock;
+        depthBlock = (depth + blocks - 1) / blocks;
         jobs = new JobPool(() => new Job(this));
         Algorithm = (g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && !pads ? "pointwise-gemm-" : "implicit-gemm-")
             + TOps.IsaName;
@@ -237,11 +240,39 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             long imageGroup = item / strips;
             int group = (int)(imageGroup % g.Groups);
             int n = (int)(imageGroup / g.Groups);
-            RunStrip(job, n, group, strip, pack, tile);
+            RunStrip(job.Source, job.SourceLength, job.Input, job.Output, (long)g.OutHeight * g.OutWidth, 0, n, group, strip, pack, tile);
         }
     }
 
-    private void RunStrip(Job job, int n, int group, int strip, float* pack, float* tile)
+    /// <summary>Floats of the B-packing buffer one worker needs.</summary>
+    internal long PackFloats => (long)(shifted ? Math.Min(depth, depthBlock) : depth) * nr;
+
+    /// <summary>Floats of the C-tile buffer one worker needs.</summary>
+    internal long TileFloats => (long)panels * mr * nr;
+
+    /// <summary>
+    /// Runs image 0 of this geometry on the calling thread, from a source already laid out as this
+    /// plan reads it (shifted mode without padding, e.g. a fused producer's band), into output planes
+    /// of stride <paramref name="outputPlane"/> starting at position <paramref name="outputOffset"/>.
+    /// </summary>
+    internal void RunInto(float* source, long sourceLength, float* output, long outputPlane, long outputOffset, float* pack, float* tile)
+    {
+        if (!shifted || padInput)
+        {
+            throw new InvalidOperationException("RunInto needs an unpadded shifted plan");
+        }
+
+        for (int group = 0; group < g.Groups; group++)
+        {
+            for (int strip = 0; strip < strips; strip++)
+            {
+                RunStrip(source, sourceLength, source, output, outputPlane, outputOffset, 0, group, strip, pack, tile);
+            }
+        }
+    }
+
+    private void RunStrip(
+        float* source, long sourceLength, float* input, float* output, long outPlane, long outOffset, int n, int group, int strip, float* pack, float* tile)
     {
         long q0 = (long)strip * nr;
         float* shiftedBase = null;
@@ -249,16 +280,15 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
-            shiftedBase = job.Source + baseOffset;
-            shiftedAvailable = job.SourceLength - baseOffset;
+            shiftedBase = source + baseOffset;
+            shiftedAvailable = sourceLength - baseOffset;
         }
         else
         {
-            PackIm2col(job.Input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
+            PackIm2col(input + ((((long)n * g.InChannels) + ((long)group * cinG)) * g.InHeight * g.InWidth), q0, pack);
         }
 
-        long outPlane = (long)g.OutHeight * g.OutWidth;
-        float* outBase = job.Output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane);
+        float* outBase = output + ((((long)n * g.OutChannels) + ((long)group * mg)) * outPlane) + outOffset;
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
         float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
         float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
@@ -338,7 +368,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private void PackShifted(float* source, long available, int k0, int count, float* pack)
     {
         int v = TOps.Count;
-        int* offsets = shiftOffsets.Pointer + k0;
+        int* offsets = shiftOffsets!.Pointer + k0;
         for (int k = 0; k < count; k++)
         {
             float* src = source + offsets[k];
@@ -368,8 +398,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         for (int k = 0; k < depth; k++)
         {
             float* dst = pack + (k * nr);
-            float* channel = input + (tapChannel.Pointer[k] * plane);
-            int dy = tapDy.Pointer[k], dx = tapDx.Pointer[k];
+            float* channel = input + (tapChannel!.Pointer[k] * plane);
+            int dy = tapDy!.Pointer[k], dx = tapDx!.Pointer[k];
             long q = q0;
             int j = 0;
             int oy = (int)(q / outW), ox = (int)(q % outW);
@@ -444,8 +474,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             long first = items * chunk / chunks;
             long end = items * (chunk + 1) / chunks;
-            using var pack = NativeBufferPool.Rent((long)(owner.shifted ? Math.Min(owner.depth, owner.depthBlock) : owner.depth) * owner.nr);
-            using var tile = NativeBufferPool.Rent((long)owner.panels * owner.mr * owner.nr);
+            using var pack = NativeBufferPool.Rent(owner.PackFloats);
+            using var tile = NativeBufferPool.Rent(owner.TileFloats);
             owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
         }
 

@@ -72,11 +72,12 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
 
     public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
     {
-        long items = (long)g.Batch * g.OutChannels;
         int threads = (int)Math.Clamp(Multiplications / GemmConvolution<TOps, TVec>.MinWorkPerThread, 1, Math.Max(1, maxThreads));
+        var blocks = RowBlocks.For((long)g.Batch * g.OutChannels, g.OutHeight, threads);
+        long items = (long)g.Batch * g.OutChannels * blocks.BlocksPerPlane;
         int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
         var job = (Job)jobs.Rent();
-        job.Set(input, output, items, chunks, cancellationToken);
+        job.Set(input, output, items, chunks, blocks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
     }
 
@@ -94,17 +95,21 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
         long outPlane = (long)g.OutHeight * g.OutWidth;
         bool unitStride = g.StrideW == 1;
         new Span<float>(laidOutRow, layout.RowLength + v).Clear();
+        var blocks = job.Blocks;
         for (long item = first; item < end; item++)
         {
             job.Token.ThrowIfCancellationRequested();
-            int n = (int)(item / g.OutChannels);
-            int o = (int)(item % g.OutChannels);
+            long plane = item / blocks.BlocksPerPlane;
+            int oyStart = (int)(item % blocks.BlocksPerPlane) * blocks.BlockRows;
+            int oyEnd = Math.Min(g.OutHeight, oyStart + blocks.BlockRows);
+            int n = (int)(plane / g.OutChannels);
+            int o = (int)(plane % g.OutChannels);
             int pair = pairs == 1 ? 0 : o;
             float* column = columns.Pointer + ((long)pair * g.KernelH);
             float* row = rows.Pointer + ((long)pair * g.KernelW);
             float* source = job.Input + ((((long)n * g.InChannels) + (o / multiplier)) * inPlane);
-            float* destination = job.Output + (item * outPlane);
-            for (int oy = 0; oy < g.OutHeight; oy++)
+            float* destination = job.Output + (plane * outPlane);
+            for (int oy = oyStart; oy < oyEnd; oy++)
             {
                 int count = 0;
                 for (int i = 0; i < g.KernelH; i++)
@@ -151,8 +156,11 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
         public float* Output { get; private set; }
         public CancellationToken Token { get; private set; }
 
-        public void Set(float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        public RowBlocks Blocks { get; private set; }
+
+        public void Set(float* input, float* output, long itemCount, int chunkCount, RowBlocks blocks, CancellationToken token)
         {
+            Blocks = blocks;
             Input = input;
             Output = output;
             items = itemCount;

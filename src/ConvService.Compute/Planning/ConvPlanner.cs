@@ -36,6 +36,25 @@ internal static class ConvPlanner
             _ => new SeparableFilter<ScalarOps, float>(g, column, row, default, 1, "separable-rows-"),
         };
 
+    /// <summary>The fused depthwise + pointwise kernel when it pays for this geometry, else null (run the stages apart).</summary>
+    public static IConvolutionKernel? FusedDepthwiseSeparable(
+        DepthwiseSeparableGeometry g, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> pointwiseWeight,
+        ReadOnlySpan<float> depthwiseBias, ReadOnlySpan<float> pointwiseBias, SimdLevel simd) =>
+        Effective(simd) switch
+        {
+            SimdLevel.Vector512 => Fused<Vector512Ops, Vector512<float>>(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias),
+            SimdLevel.Vector256 => Fused<Vector256Ops, Vector256<float>>(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias),
+            SimdLevel.Vector128 => Fused<Vector128Ops, Vector128<float>>(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias),
+            _ => Fused<ScalarOps, float>(g, depthwiseWeight, pointwiseWeight, depthwiseBias, pointwiseBias),
+        };
+
+    private static IConvolutionKernel? Fused<TOps, TVec>(
+        DepthwiseSeparableGeometry g, ReadOnlySpan<float> depthwiseWeight, ReadOnlySpan<float> pointwiseWeight,
+        ReadOnlySpan<float> depthwiseBias, ReadOnlySpan<float> pointwiseBias)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged =>
+        FusedDepthwisePointwise<TOps, TVec>.TryCreate(g, Standard<TOps, TVec>(g.Depthwise, depthwiseWeight, depthwiseBias), pointwiseWeight, pointwiseBias);
+
     private static IConvolutionKernel Standard<TOps, TVec>(Conv2dGeometry g, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged

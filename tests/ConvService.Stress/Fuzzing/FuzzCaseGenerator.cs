@@ -8,7 +8,7 @@ namespace ConvService.Stress.Fuzzing;
 /// requests; the rest are mutated encodings, random protobuf bytes, random or malformed JSON.
 /// Deterministic for a seed, so a failing case can be replayed.
 /// </summary>
-public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool longTaps = true, bool hugeSteps = true)
+public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool longTaps = true, bool hugeDilations = true)
 {
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
 
@@ -20,7 +20,7 @@ public sealed class FuzzCaseGenerator(Random random, int oversizeBytes, bool lon
         "kernelSize", "outputChannels", "depthMultiplier", "unknownField",
     ];
 
-    private readonly HostileRequestGenerator requests = new(random, oversizeBytes, longTaps, hugeSteps);
+    private readonly HostileRequestGenerator requests = new(random, oversizeBytes, longTaps, hugeDilations);
 
     public FuzzCase Next(FuzzTransport transport)
     {
