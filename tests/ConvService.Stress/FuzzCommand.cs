@@ -21,6 +21,8 @@ public static class FuzzCommand
         int firstCase = args.Integer("first-case", 0);
         int oversizeBytes = args.Integer("max-request-bytes", 64 * 1024 * 1024) + 1024;
         double slackMiB = args.Number("rss-slack-mb", 256);
+        // --huge-dilations false leaves out dilations above 1024 (to tell their memory cost apart from the rest).
+        bool hugeDilations = args.Text("huge-dilations", "true") != "false";
         int? pid = args.OptionalInteger("pid");
         using var clients = new ServiceClients(args.LoopbackUrl("grpc", "http://127.0.0.1:8081"), args.LoopbackUrl("rest", "http://127.0.0.1:8080"));
         var runner = new FuzzCaseRunner(clients.Channel.CreateCallInvoker(), clients.Rest, TimeSpan.FromSeconds(args.Number("deadline-seconds", 15)));
@@ -42,7 +44,7 @@ public static class FuzzCommand
                 }
 
                 // One generator per case, seeded by (seed, index): any failing case can be replayed with --first-case.
-                var generator = new FuzzCaseGenerator(new Random(unchecked((seed * 1_000_003) + index)), oversizeBytes);
+                var generator = new FuzzCaseGenerator(new Random(unchecked((seed * 1_000_003) + index)), oversizeBytes, hugeDilations: hugeDilations);
                 var fuzzCase = generator.Next(index % 2 == 0 ? FuzzTransport.Grpc : FuzzTransport.Rest);
                 var answer = await runner.RunAsync(fuzzCase, ct);
                 outcomes.AddOrUpdate($"{fuzzCase.Kind} -> {answer.Outcome}", 1, (_, n) => n + 1);
