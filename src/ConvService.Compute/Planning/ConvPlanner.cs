@@ -28,7 +28,7 @@ internal static class ConvPlanner
         };
 
     public static IConvolutionKernel Separable(Conv2dGeometry g, ReadOnlySpan<float> column, ReadOnlySpan<float> row, SimdLevel simd) =>
-        Effective(simd) switch
+        DirectTapRangeConvolution.Suits(g) ? DirectTapRangeConvolution.ForSeparable(g, column, row) : Effective(simd) switch
         {
             SimdLevel.Vector512 => new SeparableFilter<Vector512Ops, Vector512<float>>(g, column, row, default, 1, "separable-rows-"),
             SimdLevel.Vector256 => new SeparableFilter<Vector256Ops, Vector256<float>>(g, column, row, default, 1, "separable-rows-"),
@@ -59,6 +59,11 @@ internal static class ConvPlanner
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
+        if (DirectTapRangeConvolution.Suits(g))
+        {
+            return DirectTapRangeConvolution.ForWeights(g, weight, bias);
+        }
+
         if (!g.IsDepthwise)
         {
             return new GemmConvolution<TOps, TVec>(g, weight, bias);
