@@ -26,7 +26,7 @@ public sealed class HostFuzzProperties(InProcessHost host) : IClassFixture<InPro
         var runner = new FuzzCaseRunner(host.Channel.CreateCallInvoker(), host.Rest, Deadline);
         for (int i = 0; i < 200; i++)
         {
-            var fuzzCase = new FuzzCaseGenerator(new Random(i), InProcessHost.MaxRequestBytes + 1024, hugeDilations: false).Next(i % 2 == 0 ? FuzzTransport.Grpc : FuzzTransport.Rest);
+            var fuzzCase = new FuzzCaseGenerator(new Random(i), InProcessHost.MaxRequestBytes + 1024).Next(i % 2 == 0 ? FuzzTransport.Grpc : FuzzTransport.Rest);
             await runner.RunAsync(fuzzCase, CancellationToken.None);
         }
 
@@ -36,8 +36,7 @@ public sealed class HostFuzzProperties(InProcessHost host) : IClassFixture<InPro
 
     private void Expect(FuzzSeed seed, FuzzTransport transport)
     {
-        // Dilations above 1024 are left out while KnownDefectTests.HugeDilationRunsInTheEngineWithoutHugeBuffers is skipped.
-        var fuzzCase = new FuzzCaseGenerator(new Random(seed.Value), InProcessHost.MaxRequestBytes + 1024, hugeDilations: false).Next(transport);
+        var fuzzCase = new FuzzCaseGenerator(new Random(seed.Value), InProcessHost.MaxRequestBytes + 1024).Next(transport);
         var runner = new FuzzCaseRunner(host.Channel.CreateCallInvoker(), host.Rest, Deadline);
         // FsCheck properties are synchronous; the test server's handlers do not need this thread, so blocking is safe.
         var answer = runner.RunAsync(fuzzCase, CancellationToken.None).GetAwaiter().GetResult();
