@@ -15,6 +15,8 @@ public static class EndpointSetup
     {
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Kestrel reads only endpoints from its section by itself; limits (e.g. Limits:Http2 flow-control windows) are bound here.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             // Body limits are per protocol: RequestBodyLimitMiddleware (REST, 413) and MaxReceiveMessageSize (gRPC).
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
