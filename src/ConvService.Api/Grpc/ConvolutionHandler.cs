@@ -29,6 +29,31 @@ public sealed class ConvolutionHandler(
 
     public async Task<ConvolveResponse> ConvolveAsync(ConvolveRequest request, ServerCallContext context)
     {
+        try
+        {
+            return await ConvolveCoreAsync(request, context);
+        }
+        finally
+        {
+            // The input's pooled raw_data arrays (gRPC) are free once the output has been computed.
+            request.Payloads?.Return();
+        }
+    }
+
+    public async Task<ConvolveResponse> SeparableConvolveAsync(SeparableConvolveRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return await SeparableConvolveCoreAsync(request, context);
+        }
+        finally
+        {
+            request.Payloads?.Return();
+        }
+    }
+
+    private async Task<ConvolveResponse> ConvolveCoreAsync(ConvolveRequest request, ServerCallContext context)
+    {
         var call = CallRecord.Of(context);
         call.Kind = Standard;
         var errors = new List<FieldViolation>();
@@ -44,7 +69,7 @@ public sealed class ConvolutionHandler(
             (buffers, output, ct) => engine.Convolve(g, input.Values(buffers), weight.Values(buffers), bias.Values(buffers), output, ct));
     }
 
-    public async Task<ConvolveResponse> SeparableConvolveAsync(SeparableConvolveRequest request, ServerCallContext context)
+    private async Task<ConvolveResponse> SeparableConvolveCoreAsync(SeparableConvolveRequest request, ServerCallContext context)
     {
         var call = CallRecord.Of(context);
         var errors = new List<FieldViolation>();
