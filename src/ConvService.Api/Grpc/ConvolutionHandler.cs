@@ -18,14 +18,14 @@ namespace ConvService.Api.Grpc;
 /// run the engine into the buffer the response is serialised from, and fill in the call's record.
 /// </summary>
 public sealed class ConvolutionHandler(
-    ConvolutionEngine engine, ComputeAdmission admission, ConvMetrics metrics, IOptions<ConvServiceOptions> options)
+    ThreadBudgetEngines engines, ComputeAdmission admission, ConvMetrics metrics, IOptions<ConvServiceOptions> options)
 {
     private const string Standard = "standard";
     private const string DepthwiseSeparableKind = "depthwise_separable";
     private const string SpatiallySeparableKind = "spatially_separable";
 
-    /// <summary>Computes one convolution into <paramref name="output"/>; the spans are created inside, after admission.</summary>
-    private delegate ExecutionResult ComputeStep(RentedBuffers buffers, Span<float> output, CancellationToken cancellationToken);
+    /// <summary>Computes one convolution with <paramref name="engine"/> into <paramref name="output"/>; the spans are created inside, after admission.</summary>
+    private delegate ExecutionResult ComputeStep(ConvolutionEngine engine, RentedBuffers buffers, Span<float> output, CancellationToken cancellationToken);
 
     public async Task<ConvolveResponse> ConvolveAsync(ConvolveRequest request, ServerCallContext context)
     {
@@ -66,7 +66,7 @@ public sealed class ConvolutionHandler(
         call.Multiplications = g.Multiplications;
         admission.CheckLimits(g.Multiplications, g.InputElements, g.OutputElements);
         return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-            (buffers, output, ct) => engine.Convolve(g, input.Values(buffers), weight.Values(buffers), bias.Values(buffers), output, ct));
+            (engine, buffers, output, ct) => engine.Convolve(g, input.Values(buffers), weight.Values(buffers), bias.Values(buffers), output, ct));
     }
 
     private async Task<ConvolveResponse> SeparableConvolveCoreAsync(SeparableConvolveRequest request, ServerCallContext context)
@@ -91,7 +91,7 @@ public sealed class ConvolutionHandler(
                 call.Multiplications = g.Multiplications;
                 admission.CheckLimits(g.Multiplications, g.Depthwise.InputElements, Math.Max(g.OutputElements, g.Depthwise.OutputElements));
                 return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-                    (buffers, output, ct) => engine.DepthwiseSeparable(
+                    (engine, buffers, output, ct) => engine.DepthwiseSeparable(
                         g, input.Values(buffers), dw.Values(buffers), pw.Values(buffers), dwBias.Values(buffers), pwBias.Values(buffers), output, ct));
             }
 
@@ -106,7 +106,7 @@ public sealed class ConvolutionHandler(
                 call.Multiplications = g.Multiplications;
                 admission.CheckLimits(g.Multiplications, g.Equivalent.InputElements, g.OutputElements);
                 return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-                    (buffers, output, ct) => engine.SpatiallySeparable(g, input.Values(buffers), column, row, output, ct));
+                    (engine, buffers, output, ct) => engine.SpatiallySeparable(g, input.Values(buffers), column, row, output, ct));
             }
 
             default:
@@ -143,7 +143,9 @@ public sealed class ConvolutionHandler(
         try
         {
             using var slot = await admission.EnterAsync(call, httpContext, deadline.Token);
-            return Execute(httpContext, call, raw, outputShape, outputElements, compute, deadline.Token);
+            // Runs here, on the request's thread (no hop); its helpers are bounded by the share of cores this computation gets.
+            var engine = engines.For(admission.Running);
+            return Execute(httpContext, call, raw, outputShape, outputElements, compute, engine, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -153,7 +155,8 @@ public sealed class ConvolutionHandler(
     }
 
     private ConvolveResponse Execute(
-        HttpContext httpContext, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute, CancellationToken cancellationToken)
+        HttpContext httpContext, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute, ConvolutionEngine engine,
+        CancellationToken cancellationToken)
     {
         var output = new Contract.V1.Tensor();
         output.Shape.AddRange(outputShape);
@@ -179,7 +182,7 @@ public sealed class ConvolutionHandler(
         ExecutionResult result;
         using (ConvActivitySource.StartCompute(call.Kind, call.Multiplications))
         {
-            result = compute(buffers, target, cancellationToken);
+            result = compute(engine, buffers, target, cancellationToken);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
