@@ -9,6 +9,18 @@ internal static class ServiceCall
 {
     public static Func<Task<ConvolveResponse>> For(Convolution.ConvolutionClient client, BenchShape shape, ShapeData data)
     {
+        var request = Request(shape, data);
+        return request switch
+        {
+            SeparableConvolveRequest separable => async () => await client.SeparableConvolveAsync(separable),
+            ConvolveRequest convolve => async () => await client.ConvolveAsync(convolve),
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    /// <summary>The request message the calls send (ConvolveRequest or SeparableConvolveRequest).</summary>
+    public static IMessage Request(BenchShape shape, ShapeData data)
+    {
         var input = Tensor(shape.InputShape, data.Input);
         if (shape.Kind == ShapeKind.DepthwiseSeparable)
         {
@@ -24,7 +36,7 @@ internal static class ServiceCall
                     PointwiseBias = data.PointwiseBias.Length > 0 ? Tensor([data.PointwiseBias.Length], data.PointwiseBias) : null,
                 },
             };
-            return async () => await client.SeparableConvolveAsync(request);
+            return request;
         }
 
         var convolve = new ConvolveRequest
@@ -35,7 +47,7 @@ internal static class ServiceCall
             Options = Options(shape),
         };
         convolve.Options.Groups = shape.Options.Groups;
-        return async () => await client.ConvolveAsync(convolve);
+        return convolve;
     }
 
     private static ConvOptions Options(BenchShape shape)

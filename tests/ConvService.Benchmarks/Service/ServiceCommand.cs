@@ -15,7 +15,7 @@ namespace ConvService.Benchmarks.Service;
 internal static class ServiceCommand
 {
     public const string Usage =
-        "service [--grpc http://localhost:8081[,http://host:port...]] [--shapes S1,S5] [--threads 1] [--max-seconds 3] [--rounds 10] [--window BYTES] [--no-in-process]";
+        "service [--grpc http://localhost:8081[,http://host:port...]] [--shapes S1,S5] [--threads 1] [--max-seconds 3] [--rounds 10] [--window BYTES[,BYTES...]] [--no-in-process]";
 
     /// <summary>The harness's client receive window: the largest .NET allows (16 MB), so megabyte responses are not paced by flow control.</summary>
     public const int DefaultClientWindow = 16 << 20;
@@ -24,7 +24,8 @@ internal static class ServiceCommand
     {
         string[] addresses = ["http://localhost:8081"];
         IReadOnlyList<BenchShape> shapes = [ShapeCatalogue.Get("S1"), ShapeCatalogue.Get("S5")];
-        int threads = 1, rounds = 10, window = DefaultClientWindow;
+        int threads = 1, rounds = 10;
+        int[] windows = [DefaultClientWindow];
         bool inProcess = true;
         var box = TimeBox.Full;
         for (int i = 0; i < args.Length; i++)
@@ -37,19 +38,26 @@ internal static class ServiceCommand
                 case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--max-seconds": box = box with { MaxSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
                 case "--rounds": rounds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
-                case "--window": window = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--window": windows = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--no-in-process": inProcess = false; break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'\n{Usage}");
             }
         }
 
-        var channels = addresses.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        if (windows.Length != 1 && windows.Length != addresses.Length)
+        {
+            throw new ArgumentException("--window takes one value, or one per --grpc address");
+        }
+
+        // One client per address, each with its window: the same address twice with two windows compares client settings.
+        int WindowOf(int s) => windows[windows.Length == 1 ? 0 : s];
+        var channels = addresses.Select((address, s) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
             // 0 keeps .NET's default (64 KB), to show what an untuned client sees.
-            HttpHandler = window > 0
-                ? new SocketsHttpHandler { InitialHttp2StreamWindowSize = window, EnableMultipleHttp2Connections = true }
+            HttpHandler = WindowOf(s) > 0
+                ? new SocketsHttpHandler { InitialHttp2StreamWindowSize = WindowOf(s), EnableMultipleHttp2Connections = true }
                 : new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
             DisposeHttpClient = true,
         })).ToArray();
@@ -57,10 +65,10 @@ internal static class ServiceCommand
         {
             var clients = channels.Select(channel => new Convolution.ConvolutionClient(channel)).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ConvService over gRPC at {string.Join(", ", addresses)}; client stream window {(window > 0 ? window.ToString(CultureInfo.InvariantCulture) : ".NET default")} bytes; " +
+                $"ConvService over gRPC at {string.Join(", ", addresses)}; client stream window {string.Join(", ", windows.Select(w => w > 0 ? w.ToString(CultureInfo.InvariantCulture) : ".NET default"))} bytes; " +
                 $"in-process compute with {threads} thread(s); {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
             Console.WriteLine("overhead % = (median e2e - median compute) / median compute; paired ms = median over calls of (e2e - that call's compute_ms)");
-            Console.WriteLine($"{"shape",-6} {"server",-24} {"calls",6} {"e2e ms",9} {"p90 ms",9} {"compute ms",11} {"overhead %",11} {"paired ms",10} {"in-proc prep ms",16} {"one-shot ms",12} {"max|diff|",10}  algorithm");
+            Console.WriteLine($"{"shape",-6} {"server [client window]",-34} {"calls",6} {"e2e ms",9} {"p90 ms",9} {"compute ms",11} {"overhead %",11} {"paired ms",10} {"in-proc prep ms",16} {"one-shot ms",12} {"client ser+parse ms",20} {"max|diff|",10}  algorithm");
             bool allAgree = true;
             foreach (var shape in shapes)
             {
@@ -101,6 +109,7 @@ internal static class ServiceCommand
                     }
                 }
 
+                double clientMs = inProcess ? ClientCodecMs(ServiceCall.Request(shape, data), firsts[0], box) : double.NaN;
                 var samples = await ServiceSamples.MeasureInterleavedAsync(calls, box, rounds);
                 for (int s = 0; s < calls.Length; s++)
                 {
@@ -108,7 +117,7 @@ internal static class ServiceCommand
                     double overhead = 100 * (m.E2eMs - m.ComputeMs) / m.ComputeMs;
                     double diff = MaxAbsDiff(reference, firsts[s].Output.RawData.Span);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{shape.Id,-6} {addresses[s],-24} {m.Calls,6} {m.E2eMs,9:F4} {m.E2eP90Ms,9:F4} {m.ComputeMs,11:F4} {overhead,11:F1} {m.PairedOverheadMs,10:F4} {prepared,16:F4} {oneShot,12:F4} {diff,10:G3}  {firsts[s].Execution?.Algorithm}"));
+                        $"{shape.Id,-6} {$"{addresses[s]} [{(WindowOf(s) > 0 ? WindowOf(s) : "default")}]",-34} {m.Calls,6} {m.E2eMs,9:F4} {m.E2eP90Ms,9:F4} {m.ComputeMs,11:F4} {overhead,11:F1} {m.PairedOverheadMs,10:F4} {prepared,16:F4} {oneShot,12:F4} {clientMs,20:F4} {diff,10:G3}  {firsts[s].Execution?.Algorithm}"));
                 }
             }
 
@@ -126,6 +135,21 @@ internal static class ServiceCommand
                 channel.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The client's own protobuf work per call, in process: serialising the request into a reused buffer and parsing a
+    /// response (a new array for raw_data, as the generated client does). Part of e2e, not of the server.
+    /// </summary>
+    private static double ClientCodecMs(IMessage request, ConvolveResponse response, TimeBox box)
+    {
+        byte[] requestBytes = new byte[request.CalculateSize()];
+        byte[] responseBytes = response.ToByteArray();
+        return Sampler.Measure(() =>
+        {
+            request.WriteTo(requestBytes.AsSpan());
+            ConvolveResponse.Parser.ParseFrom(responseBytes);
+        }, box).MedianMs;
     }
 
     private static double MaxAbsDiff(float[] expected, ReadOnlySpan<byte> raw)
