@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace ConvService.Api.Tests;
 
-/// <summary>Kestrel:Limits from configuration reach Kestrel (it binds only endpoints by itself), e.g. the HTTP/2 flow-control windows.</summary>
+/// <summary>Kestrel:Limits and Kestrel:Sockets from configuration reach Kestrel (it binds only endpoints by itself), e.g. the HTTP/2 flow-control windows.</summary>
 public sealed class KestrelLimitsTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
     [Fact]
@@ -33,6 +34,19 @@ public sealed class KestrelLimitsTests(WebApplicationFactory<Program> factory) :
         Assert.Equal(4194304, limits.Http2.InitialConnectionWindowSize);
         Assert.Equal(65536, limits.Http2.MaxFrameSize);
         Assert.Equal(TimeSpan.FromSeconds(42), limits.KeepAliveTimeout);
+    }
+
+    [Fact]
+    public void SocketTransportSettingsComeFromKestrelSockets()
+    {
+        var defaults = factory.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+        using var host = factory.WithSettings(("Kestrel:Sockets:WaitForDataBeforeAllocatingBuffer", "true"), ("Kestrel:Sockets:IOQueueCount", "3"));
+        var configured = host.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+
+        // appsettings.json: read at once instead of waiting for data with a zero-byte receive first.
+        Assert.False(defaults.WaitForDataBeforeAllocatingBuffer);
+        Assert.True(configured.WaitForDataBeforeAllocatingBuffer);
+        Assert.Equal(3, configured.IOQueueCount);
     }
 
     [Fact]
