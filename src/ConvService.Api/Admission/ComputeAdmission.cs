@@ -24,6 +24,7 @@ public sealed class ComputeAdmission : IDisposable
     private readonly ConcurrencyLimiter _limiter;
     private readonly ConvMetrics _metrics;
     private readonly ReadinessState _readiness;
+    private int _running;
 
     public ComputeAdmission(IOptions<ConvServiceOptions> options, ConvMetrics metrics, ReadinessState readiness)
     {
@@ -101,8 +102,12 @@ public sealed class ComputeAdmission : IDisposable
 
         _metrics.RecordQueueWait(waited.TotalSeconds);
         _metrics.ChangeInflight(1);
-        return new Slot(lease, _metrics);
+        Interlocked.Increment(ref _running);
+        return new Slot(lease, this);
     }
+
+    /// <summary>Computations holding a slot right now.</summary>
+    public int Running => Volatile.Read(ref _running);
 
     /// <summary>Slots free and callers waiting right now.</summary>
     public (long Available, long Queued) Snapshot()
@@ -113,7 +118,7 @@ public sealed class ComputeAdmission : IDisposable
 
     public void Dispose() => _limiter.Dispose();
 
-    private sealed class Slot(RateLimitLease lease, ConvMetrics metrics) : IDisposable
+    private sealed class Slot(RateLimitLease lease, ComputeAdmission admission) : IDisposable
     {
         private int _disposed;
 
@@ -121,7 +126,8 @@ public sealed class ComputeAdmission : IDisposable
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                metrics.ChangeInflight(-1);
+                Interlocked.Decrement(ref admission._running);
+                admission._metrics.ChangeInflight(-1);
                 lease.Dispose();
             }
         }

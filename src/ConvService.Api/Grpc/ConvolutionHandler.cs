@@ -18,16 +18,41 @@ namespace ConvService.Api.Grpc;
 /// run the engine into the buffer the response is serialised from, and fill in the call's record.
 /// </summary>
 public sealed class ConvolutionHandler(
-    ConvolutionEngine engine, ComputeAdmission admission, ConvMetrics metrics, IOptions<ConvServiceOptions> options)
+    ThreadBudgetEngines engines, ComputeAdmission admission, ConvMetrics metrics, IOptions<ConvServiceOptions> options)
 {
     private const string Standard = "standard";
     private const string DepthwiseSeparableKind = "depthwise_separable";
     private const string SpatiallySeparableKind = "spatially_separable";
 
-    /// <summary>Computes one convolution into <paramref name="output"/>; the spans are created inside, after admission.</summary>
-    private delegate ExecutionResult ComputeStep(RentedBuffers buffers, Span<float> output, CancellationToken cancellationToken);
+    /// <summary>Computes one convolution with <paramref name="engine"/> into <paramref name="output"/>; the spans are created inside, after admission.</summary>
+    private delegate ExecutionResult ComputeStep(ConvolutionEngine engine, RentedBuffers buffers, Span<float> output, CancellationToken cancellationToken);
 
     public async Task<ConvolveResponse> ConvolveAsync(ConvolveRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return await ConvolveCoreAsync(request, context);
+        }
+        finally
+        {
+            // The input's pooled raw_data arrays (gRPC) are free once the output has been computed.
+            request.Payloads?.Return();
+        }
+    }
+
+    public async Task<ConvolveResponse> SeparableConvolveAsync(SeparableConvolveRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return await SeparableConvolveCoreAsync(request, context);
+        }
+        finally
+        {
+            request.Payloads?.Return();
+        }
+    }
+
+    private async Task<ConvolveResponse> ConvolveCoreAsync(ConvolveRequest request, ServerCallContext context)
     {
         var call = CallRecord.Of(context);
         call.Kind = Standard;
@@ -41,10 +66,10 @@ public sealed class ConvolutionHandler(
         call.Multiplications = g.Multiplications;
         admission.CheckLimits(g.Multiplications, g.InputElements, g.OutputElements);
         return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-            (buffers, output, ct) => engine.Convolve(g, input.Values(buffers), weight.Values(buffers), bias.Values(buffers), output, ct));
+            (engine, buffers, output, ct) => engine.Convolve(g, input.Values(buffers), weight.Values(buffers), bias.Values(buffers), output, ct));
     }
 
-    public async Task<ConvolveResponse> SeparableConvolveAsync(SeparableConvolveRequest request, ServerCallContext context)
+    private async Task<ConvolveResponse> SeparableConvolveCoreAsync(SeparableConvolveRequest request, ServerCallContext context)
     {
         var call = CallRecord.Of(context);
         var errors = new List<FieldViolation>();
@@ -66,7 +91,7 @@ public sealed class ConvolutionHandler(
                 call.Multiplications = g.Multiplications;
                 admission.CheckLimits(g.Multiplications, g.Depthwise.InputElements, Math.Max(g.OutputElements, g.Depthwise.OutputElements));
                 return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-                    (buffers, output, ct) => engine.DepthwiseSeparable(
+                    (engine, buffers, output, ct) => engine.DepthwiseSeparable(
                         g, input.Values(buffers), dw.Values(buffers), pw.Values(buffers), dwBias.Values(buffers), pwBias.Values(buffers), output, ct));
             }
 
@@ -81,7 +106,7 @@ public sealed class ConvolutionHandler(
                 call.Multiplications = g.Multiplications;
                 admission.CheckLimits(g.Multiplications, g.Equivalent.InputElements, g.OutputElements);
                 return await RunAsync(context, call, input.IsRaw, g.OutputShape, g.OutputElements,
-                    (buffers, output, ct) => engine.SpatiallySeparable(g, input.Values(buffers), column, row, output, ct));
+                    (engine, buffers, output, ct) => engine.SpatiallySeparable(g, input.Values(buffers), column, row, output, ct));
             }
 
             default:
@@ -118,7 +143,9 @@ public sealed class ConvolutionHandler(
         try
         {
             using var slot = await admission.EnterAsync(call, httpContext, deadline.Token);
-            return Execute(httpContext, call, raw, outputShape, outputElements, compute, deadline.Token);
+            // Runs here, on the request's thread (no hop); its helpers are bounded by the share of cores this computation gets.
+            var engine = engines.For(admission.Running);
+            return Execute(httpContext, call, raw, outputShape, outputElements, compute, engine, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -128,7 +155,8 @@ public sealed class ConvolutionHandler(
     }
 
     private ConvolveResponse Execute(
-        HttpContext httpContext, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute, CancellationToken cancellationToken)
+        HttpContext httpContext, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute, ConvolutionEngine engine,
+        CancellationToken cancellationToken)
     {
         var output = new Contract.V1.Tensor();
         output.Shape.AddRange(outputShape);
@@ -154,7 +182,7 @@ public sealed class ConvolutionHandler(
         ExecutionResult result;
         using (ConvActivitySource.StartCompute(call.Kind, call.Multiplications))
         {
-            result = compute(buffers, target, cancellationToken);
+            result = compute(engine, buffers, target, cancellationToken);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);

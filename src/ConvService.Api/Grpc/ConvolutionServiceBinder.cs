@@ -1,3 +1,4 @@
+using ConvService.Api.Mapping;
 using ConvService.Contract.V1;
 using Grpc.Core;
 
@@ -7,6 +8,7 @@ namespace ConvService.Api.Grpc;
 /// Binds <see cref="ConvolutionService"/> like the generated code does, but with request marshallers
 /// that answer INVALID_ARGUMENT for a body that is not a valid message. grpc-dotnet parses the request
 /// before any interceptor runs and would otherwise answer UNKNOWN ("Exception was thrown by handler").
+/// The two tensor-carrying requests are parsed by <see cref="PooledRequestReader"/> (raw_data into pooled arrays).
 /// Found by grpc-dotnet and JSON transcoding through <see cref="BindServiceMethodAttribute"/> on the service.
 /// </summary>
 public static class ConvolutionServiceBinder
@@ -37,13 +39,14 @@ public static class ConvolutionServiceBinder
             where TResponse : class
         {
             var original = method.RequestMarshaller;
+            var deserializer = PooledDeserializer<TRequest>() ?? original.ContextualDeserializer;
             var marshaller = new Marshaller<TRequest>(
                 original.ContextualSerializer,
                 context =>
                 {
                     try
                     {
-                        return original.ContextualDeserializer(context);
+                        return deserializer(context);
                     }
                     catch (Exception ex) when (ex is not RpcException)
                     {
@@ -52,6 +55,23 @@ public static class ConvolutionServiceBinder
                     }
                 });
             return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, marshaller, method.ResponseMarshaller);
+        }
+
+        /// <summary>The requests that carry tensors are parsed with their raw_data in pooled arrays (<see cref="PooledRequestReader"/>).</summary>
+        private static Func<DeserializationContext, TRequest>? PooledDeserializer<TRequest>()
+            where TRequest : class
+        {
+            if (typeof(TRequest) == typeof(ConvolveRequest))
+            {
+                return context => (TRequest)(object)PooledRequestReader.ReadConvolveRequest(context.PayloadAsReadOnlySequence());
+            }
+
+            if (typeof(TRequest) == typeof(SeparableConvolveRequest))
+            {
+                return context => (TRequest)(object)PooledRequestReader.ReadSeparableConvolveRequest(context.PayloadAsReadOnlySequence());
+            }
+
+            return null;
         }
     }
 }

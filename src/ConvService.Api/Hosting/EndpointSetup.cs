@@ -8,6 +8,7 @@ namespace ConvService.Api.Hosting;
 /// Kestrel__Endpoints__Grpc__Url. When ASPNETCORE_URLS or --urls is given, those URLs replace the configured
 /// endpoints; each then speaks HTTP/1.1 and HTTP/2, which on cleartext http:// means HTTP/1.1 only
 /// (no ALPN), so gRPC needs https:// or Kestrel:EndpointDefaults:Protocols=Http2 there.
+/// Kestrel:Limits (e.g. Limits:Http2 windows) and Kestrel:Sockets (SocketTransportOptions) are bound from configuration too.
 /// </summary>
 public static class EndpointSetup
 {
@@ -15,11 +16,16 @@ public static class EndpointSetup
     {
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Kestrel reads only endpoints from its section by itself; limits (e.g. Limits:Http2 flow-control windows) are bound here.
+            builder.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
             // Body limits are per protocol: RequestBodyLimitMiddleware (REST, 413) and MaxReceiveMessageSize (gRPC).
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
         });
 
+        // Socket transport settings from Kestrel:Sockets (appsettings.json turns off WaitForDataBeforeAllocatingBuffer: one
+        // receive per read instead of a zero-byte wait first, which measured 5-9% less e2e time for S1 and S5 tensors).
+        builder.WebHost.UseSockets(sockets => builder.Configuration.GetSection("Kestrel:Sockets").Bind(sockets));
         string? urls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
         if (!string.IsNullOrWhiteSpace(urls))
         {

@@ -18,7 +18,8 @@ public static class ServiceSetup
             .BindConfiguration(ConvServiceOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(_ => new ConvolutionEngine());
+        // One engine per intra-request thread budget (P / running computations), over all processors.
+        builder.Services.AddSingleton(_ => new ThreadBudgetEngines(Environment.ProcessorCount));
         builder.Services.AddSingleton<ComputeAdmission>();
         builder.Services.AddSingleton<ConvolutionHandler>();
         builder.Services

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ConvService.Contract.V1;
@@ -8,165 +7,149 @@ using Grpc.Net.Client;
 namespace ConvService.Benchmarks.Service;
 
 /// <summary>
-/// End-to-end latency of a running ConvService over gRPC (raw_data tensors, one unary call at a
+/// End-to-end latency of running ConvService instances over gRPC (raw_data tensors, one unary call at a
 /// time) next to the same computation in process, prepared and one-shot. Server overhead is
-/// (e2e - compute_ms) / compute_ms, with compute_ms as the server reports it in ExecutionInfo.
+/// (e2e - compute_ms) / compute_ms, with compute_ms as the server reports it in ExecutionInfo. Several
+/// --grpc addresses are measured in interleaved rounds (A/B of two builds or configurations under the same load).
 /// </summary>
 internal static class ServiceCommand
 {
-    public const string Usage = "service [--grpc http://localhost:8081] [--shapes S1,S5] [--threads 1] [--max-seconds 3]";
+    public const string Usage =
+        "service [--grpc http://localhost:8081[,http://host:port...]] [--shapes S1,S5] [--threads 1] [--max-seconds 3] [--rounds 10] [--window BYTES[,BYTES...]] [--no-in-process]";
+
+    /// <summary>The harness's client receive window: the largest .NET allows (16 MB), so megabyte responses are not paced by flow control.</summary>
+    public const int DefaultClientWindow = 16 << 20;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string address = "http://localhost:8081";
+        string[] addresses = ["http://localhost:8081"];
         IReadOnlyList<BenchShape> shapes = [ShapeCatalogue.Get("S1"), ShapeCatalogue.Get("S5")];
-        int threads = 1;
+        int threads = 1, rounds = 10;
+        int[] windows = [DefaultClientWindow];
+        bool inProcess = true;
         var box = TimeBox.Full;
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
-                case "--grpc": address = Value(); break;
+                case "--grpc": addresses = Value().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--shapes": shapes = Value().Split(',').Select(ShapeCatalogue.Get).ToArray(); break;
                 case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--max-seconds": box = box with { MaxSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) }; break;
+                case "--rounds": rounds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--window": windows = Value().Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--no-in-process": inProcess = false; break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'\n{Usage}");
             }
         }
 
-        using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        if (windows.Length != 1 && windows.Length != addresses.Length)
+        {
+            throw new ArgumentException("--window takes one value, or one per --grpc address");
+        }
+
+        // One client per address, each with its window: the same address twice with two windows compares client settings.
+        int WindowOf(int s) => windows[windows.Length == 1 ? 0 : s];
+        var channels = addresses.Select((address, s) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
-            // The largest window .NET allows (16 MB), so megabyte tensors are not paced by flow control on loopback.
-            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            // 0 keeps .NET's default (64 KB), to show what an untuned client sees.
+            HttpHandler = WindowOf(s) > 0
+                ? new SocketsHttpHandler { InitialHttp2StreamWindowSize = WindowOf(s), EnableMultipleHttp2Connections = true }
+                : new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
             DisposeHttpClient = true,
-        });
-        var client = new Convolution.ConvolutionClient(channel);
-        Console.WriteLine($"ConvService over gRPC at {address}; in-process compute with {threads} thread(s); {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"{"shape",-6} {"e2e ms",10} {"server compute ms",18} {"overhead %",11} {"in-proc prepared ms",20} {"in-proc one-shot ms",20} {"max|diff|",10}  algorithm");
-        bool allAgree = true;
-        foreach (var shape in shapes)
+        })).ToArray();
+        try
         {
-            var data = ShapeData.Create(shape);
-            double prepared, oneShot;
-            float[] reference;
-            using (var ours = new ConvServiceRunner(shape, data, threads, OurVariant.Prepared))
-            {
-                prepared = Sampler.Measure(ours.Run, box).MedianMs;
-                reference = ours.Output();
-            }
-
-            using (var ours = new ConvServiceRunner(shape, data, threads, OurVariant.OneShot))
-            {
-                oneShot = Sampler.Measure(ours.Run, box).MedianMs;
-            }
-
-            var call = Call(client, shape, data);
-            var first = await call();
-            double diff = MaxAbsDiff(reference, first.Output.RawData.Span);
-            double tolerance = PeersCommand.RelativeTolerance * reference.Max(v => Math.Abs(v));
-            allAgree &= diff <= tolerance;
-
-            var (e2e, compute) = await MeasureAsync(call, box);
-            double overhead = 100 * (e2e - compute) / compute;
+            var clients = channels.Select(channel => new Convolution.ConvolutionClient(channel)).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{shape.Id,-6} {e2e,10:F4} {compute,18:F4} {overhead,11:F1} {prepared,20:F4} {oneShot,20:F4} {diff,10:G3}  {first.Execution?.Algorithm}"));
-        }
-
-        if (!allAgree)
-        {
-            Console.Error.WriteLine("FAIL: the service's output differs from the in-process output beyond tolerance");
-        }
-
-        return allAgree ? 0 : 1;
-    }
-
-    /// <summary>One request per shape, built once; each call sends it and waits for the response.</summary>
-    private static Func<Task<ConvolveResponse>> Call(Convolution.ConvolutionClient client, BenchShape shape, ShapeData data)
-    {
-        var input = Tensor(shape.InputShape, data.Input);
-        if (shape.Kind == ShapeKind.DepthwiseSeparable)
-        {
-            var request = new SeparableConvolveRequest
+                $"ConvService over gRPC at {string.Join(", ", addresses)}; client stream window {string.Join(", ", windows.Select(w => w > 0 ? w.ToString(CultureInfo.InvariantCulture) : ".NET default"))} bytes; " +
+                $"in-process compute with {threads} thread(s); {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC"));
+            Console.WriteLine("overhead % = (median e2e - median compute) / median compute; paired ms = median over calls of (e2e - that call's compute_ms)");
+            Console.WriteLine($"{"shape",-6} {"server [client window]",-34} {"calls",6} {"e2e ms",9} {"p90 ms",9} {"compute ms",11} {"overhead %",11} {"paired ms",10} {"in-proc prep ms",16} {"one-shot ms",12} {"client ser+parse ms",20} {"max|diff|",10}  algorithm");
+            bool allAgree = true;
+            foreach (var shape in shapes)
             {
-                Input = input,
-                Options = Options(shape),
-                DepthwiseSeparable = new DepthwiseSeparable
+                var data = ShapeData.Create(shape);
+                double prepared = double.NaN, oneShot = double.NaN;
+                float[] reference;
+                using (var ours = new ConvServiceRunner(shape, data, threads, OurVariant.Prepared))
                 {
-                    DepthwiseWeight = Tensor(shape.WeightShape, data.Weight),
-                    PointwiseWeight = Tensor(shape.PointwiseWeightShape, data.PointwiseWeight),
-                    DepthwiseBias = data.Bias.Length > 0 ? Tensor([data.Bias.Length], data.Bias) : null,
-                    PointwiseBias = data.PointwiseBias.Length > 0 ? Tensor([data.PointwiseBias.Length], data.PointwiseBias) : null,
-                },
-            };
-            return async () => await client.SeparableConvolveAsync(request);
-        }
+                    if (inProcess)
+                    {
+                        prepared = Sampler.Measure(ours.Run, box).MedianMs;
+                    }
+                    else
+                    {
+                        ours.Run();
+                    }
 
-        var convolve = new ConvolveRequest
-        {
-            Input = input,
-            Weight = Tensor(shape.WeightShape, data.Weight),
-            Bias = data.Bias.Length > 0 ? Tensor([data.Bias.Length], data.Bias) : null,
-            Options = Options(shape),
-        };
-        convolve.Options.Groups = shape.Options.Groups;
-        return async () => await client.ConvolveAsync(convolve);
-    }
+                    reference = ours.Output();
+                }
 
-    private static ConvOptions Options(BenchShape shape)
-    {
-        var o = shape.Options;
-        var options = new ConvOptions
-        {
-            Stride = { o.StrideH, o.StrideW },
-            Dilation = { o.DilationH, o.DilationW },
-            PaddingMode = (PaddingMode)(int)o.Padding,
-        };
+                if (inProcess)
+                {
+                    using var ours = new ConvServiceRunner(shape, data, threads, OurVariant.OneShot);
+                    oneShot = Sampler.Measure(ours.Run, box).MedianMs;
+                }
 
-        // Pads only go with explicit padding; SAME and VALID must leave them empty.
-        if (o.Padding == Compute.PaddingMode.Explicit)
-        {
-            options.Pads.Add([o.PadTop, o.PadLeft, o.PadBottom, o.PadRight]);
-        }
+                var calls = clients.Select(client => ServiceCall.For(client, shape, data)).ToArray();
+                var firsts = new ConvolveResponse[calls.Length];
+                for (int s = 0; s < calls.Length; s++)
+                {
+                    firsts[s] = await calls[s]();
+                    double diff = MaxAbsDiff(reference, firsts[s].Output.RawData.Span);
+                    double tolerance = PeersCommand.RelativeTolerance * reference.Max(v => Math.Abs(v));
+                    if (diff > tolerance)
+                    {
+                        allAgree = false;
+                        Console.Error.WriteLine($"{shape.Id} at {addresses[s]}: max |diff| {diff:G3} over tolerance {tolerance:G3}");
+                    }
+                }
 
-        return options;
-    }
+                double clientMs = inProcess ? ClientCodecMs(ServiceCall.Request(shape, data), firsts[0], box) : double.NaN;
+                var samples = await ServiceSamples.MeasureInterleavedAsync(calls, box, rounds);
+                for (int s = 0; s < calls.Length; s++)
+                {
+                    var m = samples[s];
+                    double overhead = 100 * (m.E2eMs - m.ComputeMs) / m.ComputeMs;
+                    double diff = MaxAbsDiff(reference, firsts[s].Output.RawData.Span);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{shape.Id,-6} {$"{addresses[s]} [{(WindowOf(s) > 0 ? WindowOf(s) : "default")}]",-34} {m.Calls,6} {m.E2eMs,9:F4} {m.E2eP90Ms,9:F4} {m.ComputeMs,11:F4} {overhead,11:F1} {m.PairedOverheadMs,10:F4} {prepared,16:F4} {oneShot,12:F4} {clientMs,20:F4} {diff,10:G3}  {firsts[s].Execution?.Algorithm}"));
+                }
+            }
 
-    private static Tensor Tensor(long[] shape, float[] values) => new()
-    {
-        Shape = { shape },
-        RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())),
-    };
-
-    /// <summary>Median end-to-end ms and median server-reported compute ms over the time box.</summary>
-    private static async Task<(double E2e, double Compute)> MeasureAsync(Func<Task<ConvolveResponse>> call, TimeBox box)
-    {
-        long warmupEnd = Stopwatch.GetTimestamp() + (long)(box.WarmupSeconds * Stopwatch.Frequency);
-        for (int i = 0; i < box.WarmupRuns || Stopwatch.GetTimestamp() < warmupEnd; i++)
-        {
-            await call();
-        }
-
-        var e2e = new List<double>();
-        var compute = new List<double>();
-        long start = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            var response = await call();
-            long t1 = Stopwatch.GetTimestamp();
-            e2e.Add((t1 - t0) * 1000.0 / Stopwatch.Frequency);
-            compute.Add(response.Execution?.ComputeMs ?? double.NaN);
-            double elapsed = (t1 - start) / (double)Stopwatch.Frequency;
-            if ((e2e.Count >= box.MinRuns && elapsed >= box.MinSeconds) || (elapsed >= box.MaxSeconds && e2e.Count >= 3))
+            if (!allAgree)
             {
-                break;
+                Console.Error.WriteLine("FAIL: the service's output differs from the in-process output beyond tolerance");
+            }
+
+            return allAgree ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                channel.Dispose();
             }
         }
+    }
 
-        return (Sampler.Median(CollectionsMarshal.AsSpan(e2e)), Sampler.Median(CollectionsMarshal.AsSpan(compute)));
+    /// <summary>
+    /// The client's own protobuf work per call, in process: serialising the request into a reused buffer and parsing a
+    /// response (a new array for raw_data, as the generated client does). Part of e2e, not of the server.
+    /// </summary>
+    private static double ClientCodecMs(IMessage request, ConvolveResponse response, TimeBox box)
+    {
+        byte[] requestBytes = new byte[request.CalculateSize()];
+        byte[] responseBytes = response.ToByteArray();
+        return Sampler.Measure(() =>
+        {
+            request.WriteTo(requestBytes.AsSpan());
+            ConvolveResponse.Parser.ParseFrom(responseBytes);
+        }, box).MedianMs;
     }
 
     private static double MaxAbsDiff(float[] expected, ReadOnlySpan<byte> raw)
