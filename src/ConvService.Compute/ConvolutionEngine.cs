@@ -18,7 +18,8 @@ public sealed class ConvolutionEngine
     }
 
     /// <summary>Recent one-shot plans: up to 64 of them, holding at most 64M weight floats (256 MB).</summary>
-    private readonly PlanCache plans = new(capacity: 64, maxFloats: 64L << 20);
+    // 16 Mi floats (64 MiB) of cached weights per engine: the host keeps one engine per thread budget.
+    private readonly PlanCache plans = new(capacity: 64, maxFloats: 16L << 20);
 
     public ComputeOptions Options { get; }
 

@@ -168,7 +168,7 @@ public sealed class ConvolutionHandler(
         {
             // The response is serialised from this pooled buffer; it goes back to the pool once the response has been sent.
             int bytes = checked(elements * sizeof(float));
-            rawBuffer = ArrayPool<byte>.Shared.Rent(bytes);
+            rawBuffer = TensorBufferPool.Bytes.Rent(bytes);
             httpContext.Response.RegisterForDispose(new PooledBytes(rawBuffer));
             target = MemoryMarshal.Cast<byte, float>(rawBuffer.AsSpan(0, bytes));
             output.RawData = UnsafeByteOperations.UnsafeWrap(rawBuffer.AsMemory(0, bytes));
@@ -214,6 +214,6 @@ public sealed class ConvolutionHandler(
 
     private sealed class PooledBytes(byte[] buffer) : IDisposable
     {
-        public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+        public void Dispose() => TensorBufferPool.Bytes.Return(buffer);
     }
 }

@@ -31,8 +31,15 @@ public sealed class RefusedCallMiddleware(RequestDelegate next, ConvMetrics metr
             method.Name, code, Stopwatch.GetElapsedTime(started).TotalMilliseconds, detail);
     }
 
-    private static (string Code, string Detail) Outcome(HttpContext context)
+    internal static (string Code, string Detail) Outcome(HttpContext context)
     {
+        // A client that gave up while its request was still arriving: its call was cancelled, not a server fault
+        // (grpc-dotnet reports these as UNKNOWN, which made fault runs look like server errors).
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return ("CANCELLED", "the client cancelled or disconnected before the request was read");
+        }
+
         var response = context.Response;
         string? grpcStatus = response.Headers["grpc-status"].FirstOrDefault()
             ?? context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].FirstOrDefault();

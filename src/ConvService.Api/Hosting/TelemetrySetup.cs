@@ -25,6 +25,8 @@ public static class TelemetrySetup
                     .AddView("conv.compute.duration", buckets)
                     .AddView("conv.queue.wait", buckets)
                     .AddAspNetCoreInstrumentation()
+                    // .NET's built-in runtime meter: GC heap, working set, thread pool, for memory and saturation panels.
+                    .AddMeter("System.Runtime")
                     .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp)
                 {

@@ -22,7 +22,7 @@ public sealed class PooledPayloads
             return;
         }
 
-        var array = ArrayPool<byte>.Shared.Rent(length);
+        var array = TensorBufferPool.Bytes.Rent(length);
         bytes.CopyTo(array);
         tensor.RawData = UnsafeByteOperations.UnsafeWrap(array.AsMemory(0, length));
         _rented.Add((tensor, array));
@@ -33,7 +33,7 @@ public sealed class PooledPayloads
         foreach (var (tensor, array) in _rented)
         {
             tensor.RawData = ByteString.Empty;
-            ArrayPool<byte>.Shared.Return(array);
+            TensorBufferPool.Bytes.Return(array);
         }
 
         _rented.Clear();

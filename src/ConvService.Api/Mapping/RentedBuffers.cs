@@ -9,7 +9,7 @@ public sealed class RentedBuffers : IDisposable
 
     public float[] RentFloats(int length)
     {
-        var buffer = ArrayPool<float>.Shared.Rent(length);
+        var buffer = TensorBufferPool.Floats.Rent(length);
         _rented.Add(buffer);
         return buffer;
     }
@@ -18,7 +18,7 @@ public sealed class RentedBuffers : IDisposable
     {
         foreach (var buffer in _rented)
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            TensorBufferPool.Floats.Return(buffer);
         }
 
         _rented.Clear();

@@ -13,7 +13,9 @@ internal static unsafe class NativeBufferPool
     private const int MinClass = 10;            // 1024 floats
     private const int MaxClass = 31;
     private const int MaxRetainedPerClass = 16;
-    private const long RetainedByteBudget = 1L << 30;
+    // 256 MiB: enough to keep every buffer of the benchmark shapes warm at 2 threads; a 1 GiB budget let
+    // fuzzing with large requests park gigabytes here.
+    private const long RetainedByteBudget = 256L << 20;
 
     private static readonly Stack<nint>[] Free = CreateStacks();
     private static long retainedBytes;
@@ -27,7 +29,7 @@ internal static unsafe class NativeBufferPool
         {
             if (stack.Count > 0)
             {
-                retainedBytes -= BytesOf(sizeClass);
+                Interlocked.Add(ref retainedBytes, -BytesOf(sizeClass)); // classes have separate locks
                 return new PooledBuffer((float*)stack.Pop(), sizeClass);
             }
         }
@@ -41,9 +43,9 @@ internal static unsafe class NativeBufferPool
         var stack = Free[sizeClass];
         lock (stack)
         {
-            if (stack.Count < MaxRetainedPerClass && retainedBytes + BytesOf(sizeClass) <= RetainedByteBudget)
+            if (stack.Count < MaxRetainedPerClass && Interlocked.Read(ref retainedBytes) + BytesOf(sizeClass) <= RetainedByteBudget)
             {
-                retainedBytes += BytesOf(sizeClass);
+                Interlocked.Add(ref retainedBytes, BytesOf(sizeClass));
                 stack.Push((nint)pointer);
                 return;
             }

@@ -1,0 +1,46 @@
+using ConvService.Api.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace ConvService.Api.Tests;
+
+/// <summary>
+/// Calls refused before the service ran are counted by status. A client that aborts mid-upload was counted
+/// as UNKNOWN (grpc-dotnet's status for it), which made the fault runs show server errors that were not.
+/// </summary>
+public sealed class RefusedCallOutcomeTests
+{
+    [Fact]
+    public void AClientAbortIsCountedAsCancelledEvenWhenGrpcSaysUnknown()
+    {
+        var context = new DefaultHttpContext { RequestAborted = new CancellationToken(canceled: true) };
+        context.Response.Headers["grpc-status"] = "2";
+
+        var (code, detail) = RefusedCallMiddleware.Outcome(context);
+
+        Assert.Equal("CANCELLED", code);
+        Assert.Contains("cancelled or disconnected", detail);
+    }
+
+    [Theory]
+    [InlineData(400, "INVALID_ARGUMENT")]
+    [InlineData(413, "RESOURCE_EXHAUSTED")]
+    [InlineData(429, "RESOURCE_EXHAUSTED")]
+    [InlineData(503, "UNAVAILABLE")]
+    public void RestRefusalsMapBackToTheirGrpcStatus(int httpStatus, string expected)
+    {
+        var context = new DefaultHttpContext();
+        context.Response.StatusCode = httpStatus;
+
+        Assert.Equal(expected, RefusedCallMiddleware.Outcome(context).Code);
+    }
+
+    [Fact]
+    public void AGrpcStatusHeaderIsReportedByName()
+    {
+        var context = new DefaultHttpContext();
+        context.Response.Headers["grpc-status"] = "3";
+        context.Response.Headers["grpc-message"] = "bad%20body";
+
+        Assert.Equal(("INVALID_ARGUMENT", "bad body"), RefusedCallMiddleware.Outcome(context));
+    }
+}
