@@ -30,7 +30,6 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
     {
-        var k = new Weights(weights);
         var b = Vector512.Create(bias);
         int x = 0;
         for (; x + (2 * V) <= width; x += 2 * V)
@@ -38,50 +37,60 @@ internal static unsafe class Depthwise3x3Avx512Kernel
             // Interior pairs read whole vectors only; the first and last read through masks.
             if (x >= V && x + (3 * V) <= width)
             {
-                TwoVectors<WholeLoads>(rows, k, b, destination, width, rowCount, x);
+                TwoVectors<WholeLoads>(rows, weights, b, destination, width, rowCount, x);
             }
             else
             {
-                TwoVectors<ClippedLoads>(rows, k, b, destination, width, rowCount, x);
+                TwoVectors<ClippedLoads>(rows, weights, b, destination, width, rowCount, x);
             }
         }
 
         for (; x < width; x += V)
         {
-            OneVector(rows, k, b, destination, width, rowCount, x);
+            OneVector(rows, weights, b, destination, width, rowCount, x);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoVectors<TLoad>(float** rows, in Weights k, Vector512<float> b, float* destination, int width, int rowCount, int x)
+    private static void TwoVectors<TLoad>(float** rows, float* weights, Vector512<float> b, float* destination, int width, int rowCount, int x)
         where TLoad : struct, IRowLoad
     {
+        // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
+        var w00 = Vector512.Create(weights[0]);
+        var w01 = Vector512.Create(weights[1]);
+        var w02 = Vector512.Create(weights[2]);
+        var w10 = Vector512.Create(weights[3]);
+        var w11 = Vector512.Create(weights[4]);
+        var w12 = Vector512.Create(weights[5]);
+        var w20 = Vector512.Create(weights[6]);
+        var w21 = Vector512.Create(weights[7]);
+        var w22 = Vector512.Create(weights[8]);
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b, a20 = b, a21 = b, a30 = b, a31 = b;
 
         // Input row r is kernel row r - j of output row j.
         Neighbours2<TLoad>(rows[0], x, width, out var l0, out var c0, out var r0, out var l1, out var c1, out var r1);
-        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, k.W00, k.W01, k.W02);
+        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, w00, w01, w02);
 
         Neighbours2<TLoad>(rows[1], x, width, out l0, out c0, out r0, out l1, out c1, out r1);
-        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, k.W10, k.W11, k.W12);
-        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, k.W00, k.W01, k.W02);
+        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, w10, w11, w12);
+        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, w00, w01, w02);
 
         Neighbours2<TLoad>(rows[2], x, width, out l0, out c0, out r0, out l1, out c1, out r1);
-        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, k.W20, k.W21, k.W22);
-        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, k.W10, k.W11, k.W12);
-        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, k.W00, k.W01, k.W02);
+        Tap(ref a00, ref a01, l0, c0, r0, l1, c1, r1, w20, w21, w22);
+        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, w10, w11, w12);
+        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, w00, w01, w02);
 
         Neighbours2<TLoad>(rows[3], x, width, out l0, out c0, out r0, out l1, out c1, out r1);
-        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, k.W20, k.W21, k.W22);
-        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, k.W10, k.W11, k.W12);
-        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, k.W00, k.W01, k.W02);
+        Tap(ref a10, ref a11, l0, c0, r0, l1, c1, r1, w20, w21, w22);
+        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, w10, w11, w12);
+        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, w00, w01, w02);
 
         Neighbours2<TLoad>(rows[4], x, width, out l0, out c0, out r0, out l1, out c1, out r1);
-        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, k.W20, k.W21, k.W22);
-        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, k.W10, k.W11, k.W12);
+        Tap(ref a20, ref a21, l0, c0, r0, l1, c1, r1, w20, w21, w22);
+        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, w10, w11, w12);
 
         Neighbours2<TLoad>(rows[5], x, width, out l0, out c0, out r0, out l1, out c1, out r1);
-        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, k.W20, k.W21, k.W22);
+        Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, w20, w21, w22);
 
         float* d = destination + x;
         a00.Store(d);
@@ -106,27 +115,37 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     }
 
     /// <summary>The last vector of a row (full or partial): always through masks.</summary>
-    private static void OneVector(float** rows, in Weights k, Vector512<float> b, float* destination, int width, int rowCount, int x)
+    private static void OneVector(float** rows, float* weights, Vector512<float> b, float* destination, int width, int rowCount, int x)
     {
+        // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
+        var w00 = Vector512.Create(weights[0]);
+        var w01 = Vector512.Create(weights[1]);
+        var w02 = Vector512.Create(weights[2]);
+        var w10 = Vector512.Create(weights[3]);
+        var w11 = Vector512.Create(weights[4]);
+        var w12 = Vector512.Create(weights[5]);
+        var w20 = Vector512.Create(weights[6]);
+        var w21 = Vector512.Create(weights[7]);
+        var w22 = Vector512.Create(weights[8]);
         Vector512<float> a0 = b, a1 = b, a2 = b, a3 = b;
         Neighbours1(rows[0], x, width, out var l, out var c, out var r);
-        Tap(ref a0, l, c, r, k.W00, k.W01, k.W02);
+        Tap(ref a0, l, c, r, w00, w01, w02);
         Neighbours1(rows[1], x, width, out l, out c, out r);
-        Tap(ref a0, l, c, r, k.W10, k.W11, k.W12);
-        Tap(ref a1, l, c, r, k.W00, k.W01, k.W02);
+        Tap(ref a0, l, c, r, w10, w11, w12);
+        Tap(ref a1, l, c, r, w00, w01, w02);
         Neighbours1(rows[2], x, width, out l, out c, out r);
-        Tap(ref a0, l, c, r, k.W20, k.W21, k.W22);
-        Tap(ref a1, l, c, r, k.W10, k.W11, k.W12);
-        Tap(ref a2, l, c, r, k.W00, k.W01, k.W02);
+        Tap(ref a0, l, c, r, w20, w21, w22);
+        Tap(ref a1, l, c, r, w10, w11, w12);
+        Tap(ref a2, l, c, r, w00, w01, w02);
         Neighbours1(rows[3], x, width, out l, out c, out r);
-        Tap(ref a1, l, c, r, k.W20, k.W21, k.W22);
-        Tap(ref a2, l, c, r, k.W10, k.W11, k.W12);
-        Tap(ref a3, l, c, r, k.W00, k.W01, k.W02);
+        Tap(ref a1, l, c, r, w20, w21, w22);
+        Tap(ref a2, l, c, r, w10, w11, w12);
+        Tap(ref a3, l, c, r, w00, w01, w02);
         Neighbours1(rows[4], x, width, out l, out c, out r);
-        Tap(ref a2, l, c, r, k.W20, k.W21, k.W22);
-        Tap(ref a3, l, c, r, k.W10, k.W11, k.W12);
+        Tap(ref a2, l, c, r, w20, w21, w22);
+        Tap(ref a3, l, c, r, w10, w11, w12);
         Neighbours1(rows[5], x, width, out l, out c, out r);
-        Tap(ref a3, l, c, r, k.W20, k.W21, k.W22);
+        Tap(ref a3, l, c, r, w20, w21, w22);
 
         var mask = ColumnMask(x, width);
         float* d = destination + x;
@@ -239,25 +258,6 @@ internal static unsafe class Depthwise3x3Avx512Kernel
             }
 
             return Avx512F.MaskLoad(row + x, ColumnMask(x, width), Vector512<float>.Zero);
-        }
-    }
-
-    /// <summary>The nine taps broadcast once per call.</summary>
-    private readonly struct Weights
-    {
-        public readonly Vector512<float> W00, W01, W02, W10, W11, W12, W20, W21, W22;
-
-        public Weights(float* w)
-        {
-            W00 = Vector512.Create(w[0]);
-            W01 = Vector512.Create(w[1]);
-            W02 = Vector512.Create(w[2]);
-            W10 = Vector512.Create(w[3]);
-            W11 = Vector512.Create(w[4]);
-            W12 = Vector512.Create(w[5]);
-            W20 = Vector512.Create(w[6]);
-            W21 = Vector512.Create(w[7]);
-            W22 = Vector512.Create(w[8]);
         }
     }
 }
