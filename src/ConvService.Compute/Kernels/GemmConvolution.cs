@@ -184,6 +184,14 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         return best;
     }
 
+    /// <summary>Multiply-adds issued per output position (tile padding included) by an ungrouped pointwise plan over <paramref name="positions"/> positions.</summary>
+    internal static double PointwiseWorkPerPosition(long positions, int outChannels)
+    {
+        var (rows, columns, _) = ChooseTileAndMode(true, positions, positions, outChannels);
+        double rowWork = (double)((outChannels + rows - 1) / rows) * rows;
+        return Math.Ceiling((double)positions / columns) * columns * rowWork / positions;
+    }
+
     private void PackWeights(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
     {
         float* a = packedA.Pointer;
