@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvService.Compute.Memory;
 using ConvService.Compute.Simd;
 using ConvService.Compute.Threading;
@@ -428,7 +430,30 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 else
                 {
                     float* row = channel + ((long)iy * inW);
-                    if (sw == 1)
+                    if (sw == 1 && segment <= 16)
+                    {
+                        // Short output rows (small images): element copies beat three span calls per segment.
+                        int ix0 = ox + dx;
+                        float* d = dst + j;
+                        if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
+                        {
+                            // One masked load and store: lanes outside the row read as zero, lanes past the segment are not written.
+                            var lanes = Vector512<int>.Indices;
+                            var columns = lanes + Vector512.Create(ix0);
+                            var inside = Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(inW));
+                            var written = Vector512.LessThan(lanes, Vector512.Create(segment)).AsSingle();
+                            var values = Avx512F.MaskLoad(row + ix0, (inside.AsSingle() & written), Vector512<float>.Zero);
+                            Avx512F.MaskStore(d, written, values);
+                        }
+                        else
+                        {
+                            for (int t = 0; t < segment; t++)
+                            {
+                                d[t] = (uint)(ix0 + t) < (uint)inW ? row[ix0 + t] : 0f;
+                            }
+                        }
+                    }
+                    else if (sw == 1)
                     {
                         int ix0 = ox + dx;
                         int begin = Math.Clamp(-ix0, 0, segment);
