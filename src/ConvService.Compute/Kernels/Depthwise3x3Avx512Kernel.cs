@@ -32,7 +32,9 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     {
         var b = Vector512.Create(bias);
         int x = 0;
-        for (; x + (2 * V) <= width; x += 2 * V)
+        // Pairs while more than one vector of width remains (the second may be partial); a last
+        // single full or partial vector alone.
+        for (; x + V < width; x += 2 * V)
         {
             // Interior pairs read whole vectors only; the first and last read through masks.
             if (x >= V && x + (3 * V) <= width)
@@ -93,6 +95,33 @@ internal static unsafe class Depthwise3x3Avx512Kernel
         Tap(ref a30, ref a31, l0, c0, r0, l1, c1, r1, w20, w21, w22);
 
         float* d = destination + x;
+        if (typeof(TLoad) == typeof(ClippedLoads) && x + (2 * V) > width)
+        {
+            // The second vector runs past the row: write its valid lanes only.
+            var mask = ColumnMask(x + V, width);
+            a00.Store(d);
+            Avx512F.MaskStore(d + V, mask, a01);
+            if (rowCount > 1)
+            {
+                a10.Store(d + width);
+                Avx512F.MaskStore(d + width + V, mask, a11);
+            }
+
+            if (rowCount > 2)
+            {
+                a20.Store(d + (2 * width));
+                Avx512F.MaskStore(d + (2 * width) + V, mask, a21);
+            }
+
+            if (rowCount > 3)
+            {
+                a30.Store(d + (3 * width));
+                Avx512F.MaskStore(d + (3 * width) + V, mask, a31);
+            }
+
+            return;
+        }
+
         a00.Store(d);
         a01.Store(d + V);
         if (rowCount > 1)
@@ -114,7 +143,7 @@ internal static unsafe class Depthwise3x3Avx512Kernel
         }
     }
 
-    /// <summary>The last vector of a row (full or partial): always through masks.</summary>
+    /// <summary>A last single vector of a row (full or partial): always through masks.</summary>
     private static void OneVector(float** rows, float* weights, Vector512<float> b, float* destination, int width, int rowCount, int x)
     {
         // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
