@@ -252,26 +252,26 @@ internal static unsafe class Depthwise3x3Avx512Kernel
 
     /// <summary>All ones in the lanes whose column <c>x + lane</c> lies in [0, width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> ColumnMask(int x, int width)
+    internal static Vector512<float> ColumnMask(int x, int width)
     {
         var columns = Vector512<int>.Indices + Vector512.Create(x);
         return (Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(width))).AsSingle();
     }
 
-    private interface IRowLoad
+    internal interface IRowLoad
     {
         static abstract Vector512<float> Load(float* row, int x, int width);
     }
 
     /// <summary>Sixteen columns known to lie inside the row.</summary>
-    private readonly struct WholeLoads : IRowLoad
+    internal readonly struct WholeLoads : IRowLoad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(float* row, int x, int width) => Vector512.Load(row + x);
     }
 
     /// <summary>Sixteen columns of which those outside [0, width) read as zero (masked lanes never touch memory).</summary>
-    private readonly struct ClippedLoads : IRowLoad
+    internal readonly struct ClippedLoads : IRowLoad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(float* row, int x, int width)
