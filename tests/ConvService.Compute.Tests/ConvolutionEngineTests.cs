@@ -72,6 +72,29 @@ public sealed class ConvolutionEngineTests
             ([1, 2, 9, 9], [5, 2, 3, 3], new Conv2dOptions { Padding = PaddingMode.Valid, StrideH = 3, StrideW = 2 }),
             ([1, 32, 20, 20], [64, 32, 3, 3], new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
         ];
+        var pad1 = new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 };
+
+        // Depthwise 3x3 with one column of padding (the direct AVX-512 kernel): widths around the vector and pair edges.
+        foreach (long width in new long[] { 1, 5, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 80, 112 })
+        {
+            cases = [.. cases, ([1, 3, 7 + (width % 5), width], [3, 1, 3, 3], pad1 with { Groups = 3 })];
+        }
+
+        // Depthwise 7x7 with three columns of padding (the direct AVX-512 7x7 kernel).
+        var pad3 = new Conv2dOptions { PadTop = 3, PadLeft = 3, PadBottom = 3, PadRight = 3 };
+        foreach (long width in new long[] { 1, 3, 15, 17, 32, 33, 50, 64, 81 })
+        {
+            cases = [.. cases, ([1, 2, 9 + (width % 4), width], [2, 1, 7, 7], pad3 with { Groups = 2 })];
+        }
+
+        cases =
+        [
+            .. cases,
+            ([1, 2, 12, 45], [4, 1, 7, 7], pad3 with { Groups = 2, PadTop = 1, PadBottom = 5 }),      // multiplier 2, uneven vertical padding
+            ([2, 2, 9, 40], [4, 1, 3, 3], pad1 with { Groups = 2 }),                                  // multiplier 2, batch 2
+            ([1, 2, 10, 50], [2, 1, 3, 3], pad1 with { Groups = 2, PadTop = 0, PadBottom = 2 }),      // uneven vertical padding
+            ([1, 2, 3, 33], [2, 1, 3, 3], pad1 with { Groups = 2, PadTop = 0, PadBottom = 0 }),       // one output row
+        ];
         foreach (var (input, weight, options) in cases)
         {
             var g = ConvShapes.Standard(input, weight, [weight[0]], options);

@@ -25,6 +25,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly StridedRowLayout layout;
     private readonly int ringRows;
     private readonly bool rowGroups;
+    private readonly bool direct3x3;
+    private readonly bool direct7x7;
     private readonly JobPool jobs;
 
     public DepthwiseConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -42,6 +44,12 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
 
         rowGroups = g.StrideH == 1 && g.DilationH == 1;
+        direct3x3 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Avx512Kernel.IsSupported
+            && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.PadLeft == 1 && g.PadRight == 1;
+        direct7x7 = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
+            && g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.PadLeft == 3 && g.PadRight == 3;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
@@ -90,6 +98,18 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     /// </summary>
     internal void RunRows(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
     {
+        if (direct3x3)
+        {
+            RunRowsDirect3x3(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            return;
+        }
+
+        if (direct7x7)
+        {
+            RunRowsDirect7x7(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            return;
+        }
+
         nint rowLength = layout.RowLength;
         int step = rowGroups ? DepthwiseFourRowKernel.Rows : 1;
         int rowsPerStep = rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : g.KernelH;
@@ -144,6 +164,52 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                     DepthwiseRowKernel.Run<TOps, TVec>(
                         ws.RowPointers, tapOffsets.Pointer, g.KernelH, g.KernelW, w, b, destination, g.OutWidth, ws.Tail);
                 }
+            }
+        }
+    }
+
+    /// <summary>The 3x3 same-width case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsDirect3x3(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        float** rows = ws.RowPointers;
+        for (int oy = oyStart; oy < oyEnd; oy += Depthwise3x3Avx512Kernel.Rows)
+        {
+            token.ThrowIfCancellationRequested();
+            for (int r = 0; r < Depthwise3x3Avx512Kernel.InputRows; r++)
+            {
+                int iy = oy - g.PadTop + r;
+                rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
+            }
+
+            int count = Math.Min(Depthwise3x3Avx512Kernel.Rows, oyEnd - oy);
+            for (int m = 0; m < multiplier; m++)
+            {
+                int o = (c * multiplier) + m;
+                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
+                Depthwise3x3Avx512Kernel.Run(rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.OutWidth, count);
+            }
+        }
+    }
+
+    /// <summary>The 7x7 same-width case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsDirect7x7(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        float** rows = ws.RowPointers;
+        for (int oy = oyStart; oy < oyEnd; oy += Depthwise7x7Avx512Kernel.Rows)
+        {
+            token.ThrowIfCancellationRequested();
+            for (int r = 0; r < Depthwise7x7Avx512Kernel.InputRows; r++)
+            {
+                int iy = oy - g.PadTop + r;
+                rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
+            }
+
+            int count = Math.Min(Depthwise7x7Avx512Kernel.Rows, oyEnd - oy);
+            for (int m = 0; m < multiplier; m++)
+            {
+                int o = (c * multiplier) + m;
+                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
+                Depthwise7x7Avx512Kernel.Run(rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.OutWidth, count);
             }
         }
     }

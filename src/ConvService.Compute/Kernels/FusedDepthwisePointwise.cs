@@ -58,6 +58,19 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
 
         long rowBytes = (long)g.Depthwise.OutChannels * g.Depthwise.OutWidth * sizeof(float);
         int rows = (int)Math.Max(4, BandBytes / rowBytes / 4 * 4);
+
+        // Up to half a band more, take the row count whose positions fill the GEMM's register tiles best
+        // (the tallest of equals: fewer bands re-read the pointwise weights less often).
+        double bestCost = double.MaxValue;
+        for (int r = (int)Math.Max(rows, BandBytes * 3 / 2 / rowBytes / 4 * 4); r >= 4; r -= 4)
+        {
+            double cost = GemmConvolution<TOps, TVec>.PointwiseWorkPerPosition((long)r * g.Depthwise.OutWidth, g.Pointwise.OutChannels);
+            if (cost < bestCost * 0.995)
+            {
+                (rows, bestCost) = (r, cost);
+            }
+        }
+
         if (rows >= g.Depthwise.OutHeight || rowBytes * g.Depthwise.OutHeight < 2 * BandBytes)
         {
             return null;
