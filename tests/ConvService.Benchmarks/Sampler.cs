@@ -9,6 +9,7 @@ namespace ConvService.Benchmarks;
 internal sealed class Sampler(Action call)
 {
     private const int MaxSamples = 1 << 16;
+    private const int SettleMilliseconds = 50;
 
     // Allocated up front so the timing loop itself allocates nothing.
     private readonly double[] _samples = new double[MaxSamples];
@@ -72,6 +73,9 @@ internal sealed class Sampler(Action call)
     {
         if (box.Rounds > 1)
         {
+            // The runner timed before this one may leave threads spinning (ONNX Runtime's intra-op pool spins
+            // after each run): let them go idle so this runner's helper threads get the cores.
+            Thread.Sleep(SettleMilliseconds);
             call();
         }
 
