@@ -12,7 +12,7 @@ namespace ConvService.Compute.Kernels;
 /// filters of the channel run on each ring state. With vertical stride and dilation 1, output
 /// rows are computed four at a time, sharing their input rows.
 /// </summary>
-internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel
+internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
     where TVec : unmanaged
 {
@@ -60,7 +60,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             tapOffsets.Pointer[kx] = layout.TapOffset(kx, g.DilationW);
         }
 
-        jobs = new JobPool(() => new Job(this));
+        jobs = new JobPool(() => new ChannelRangeJob(this));
         Algorithm = "depthwise-" + TOps.IsaName;
     }
 
@@ -74,7 +74,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         var blocks = RowBlocks.For((long)g.Batch * g.InChannels, g.OutHeight, threads);
         long items = (long)g.Batch * g.InChannels * blocks.BlocksPerPlane;
         int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
-        var job = (Job)jobs.Rent();
+        var job = (ChannelRangeJob)jobs.Rent();
         job.Set(input, output, items, chunks, blocks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
     }
@@ -214,7 +214,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
-    private void RunChannels(Job job, long first, long end)
+    public void RunChannels(ChannelRangeJob job, long first, long end)
     {
         using var ws = RentWorkspace();
         long inPlane = (long)g.InHeight * g.InWidth;
@@ -256,36 +256,5 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         public float** OutputRows { get; }
 
         public void Dispose() => buffer.Dispose();
-    }
-
-    private sealed class Job(DepthwiseConvolution<TOps, TVec> owner) : ParallelJob
-    {
-        private long items;
-        private int chunks;
-
-        public float* Input { get; private set; }
-        public float* Output { get; private set; }
-        public CancellationToken Token { get; private set; }
-
-        public RowBlocks Blocks { get; private set; }
-
-        public void Set(float* input, float* output, long itemCount, int chunkCount, RowBlocks blocks, CancellationToken token)
-        {
-            Blocks = blocks;
-            Input = input;
-            Output = output;
-            items = itemCount;
-            chunks = chunkCount;
-            Token = token;
-        }
-
-        protected override void RunChunk(int chunk) =>
-            owner.RunChannels(this, items * chunk / chunks, items * (chunk + 1) / chunks);
-
-        protected override void Clear()
-        {
-            Input = Output = null;
-            Token = default;
-        }
     }
 }

@@ -12,7 +12,7 @@ namespace ConvService.Compute.Kernels;
 /// requests (one column/row pair for all channels) and rank-1 kernels the planner detected in
 /// depthwise convolutions (one pair per output channel; output channel o reads input o / M).
 /// </summary>
-internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
+internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
     where TVec : unmanaged
 {
@@ -62,7 +62,7 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
             tapOffsets.Pointer[kx] = layout.TapOffset(kx, g.DilationW);
         }
 
-        jobs = new JobPool(() => new Job(this));
+        jobs = new JobPool(() => new ChannelRangeJob(this));
         Algorithm = algorithmPrefix + TOps.IsaName;
     }
 
@@ -76,12 +76,12 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
         var blocks = RowBlocks.For((long)g.Batch * g.OutChannels, g.OutHeight, threads);
         long items = (long)g.Batch * g.OutChannels * blocks.BlocksPerPlane;
         int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
-        var job = (Job)jobs.Rent();
+        var job = (ChannelRangeJob)jobs.Rent();
         job.Set(input, output, items, chunks, blocks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
     }
 
-    private void RunChannels(Job job, long first, long end)
+    public void RunChannels(ChannelRangeJob job, long first, long end)
     {
         int v = TOps.Count;
         using var laidOut = NativeBufferPool.Rent(layout.RowLength + v);
@@ -144,37 +144,6 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel
                         &laidOutRow, tapOffsets.Pointer, 1, g.KernelW, row, biases.Pointer[o], destination + ((long)oy * g.OutWidth), g.OutWidth, tail.Pointer);
                 }
             }
-        }
-    }
-
-    private sealed class Job(SeparableFilter<TOps, TVec> owner) : ParallelJob
-    {
-        private long items;
-        private int chunks;
-
-        public float* Input { get; private set; }
-        public float* Output { get; private set; }
-        public CancellationToken Token { get; private set; }
-
-        public RowBlocks Blocks { get; private set; }
-
-        public void Set(float* input, float* output, long itemCount, int chunkCount, RowBlocks blocks, CancellationToken token)
-        {
-            Blocks = blocks;
-            Input = input;
-            Output = output;
-            items = itemCount;
-            chunks = chunkCount;
-            Token = token;
-        }
-
-        protected override void RunChunk(int chunk) =>
-            owner.RunChannels(this, items * chunk / chunks, items * (chunk + 1) / chunks);
-
-        protected override void Clear()
-        {
-            Input = Output = null;
-            Token = default;
         }
     }
 }
