@@ -1,4 +1,5 @@
 using ConvService.Compute.Kernels;
+using ConvService.Compute.Memory;
 using ConvService.Compute.Planning;
 
 namespace ConvService.Compute;
@@ -25,6 +26,12 @@ public sealed class ConvolutionEngine
 
     /// <summary>The vector width this engine's kernels use: the requested one, or the widest the CPU has below it.</summary>
     public SimdLevel Simd { get; }
+
+    /// <summary>
+    /// Frees the warm kernel buffers the process keeps between calls (they are re-created on demand);
+    /// for a service that has gone idle. Returns the bytes freed.
+    /// </summary>
+    public static long ReleasePooledBuffers() => NativeBufferPool.TrimAll();
 
     /// <summary>Plans a standard convolution: picks the algorithm and packs the weights once.</summary>
     public ConvolutionPlan PlanConvolve(Conv2dGeometry g, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)

@@ -25,6 +25,8 @@ public sealed class ComputeAdmission : IDisposable
     private readonly ConvMetrics _metrics;
     private readonly ReadinessState _readiness;
     private int _running;
+    private long _lastReleaseTimestamp = Stopwatch.GetTimestamp();
+    private long _completed;
 
     public ComputeAdmission(IOptions<ConvServiceOptions> options, ConvMetrics metrics, ReadinessState readiness)
     {
@@ -109,6 +111,12 @@ public sealed class ComputeAdmission : IDisposable
     /// <summary>Computations holding a slot right now.</summary>
     public int Running => Volatile.Read(ref _running);
 
+    /// <summary>Computations that have released their slot since start.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    /// <summary>How long no computation has been running (zero while one is).</summary>
+    public TimeSpan IdleFor => Running > 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastReleaseTimestamp));
+
     /// <summary>Slots free and callers waiting right now.</summary>
     public (long Available, long Queued) Snapshot()
     {
@@ -127,6 +135,8 @@ public sealed class ComputeAdmission : IDisposable
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 Interlocked.Decrement(ref admission._running);
+                Interlocked.Exchange(ref admission._lastReleaseTimestamp, Stopwatch.GetTimestamp());
+                Interlocked.Increment(ref admission._completed);
                 admission._metrics.ChangeInflight(-1);
                 lease.Dispose();
             }

@@ -39,6 +39,13 @@ public sealed class ConvServiceOptions
     [Range(0, 3_600)]
     public double DrainSeconds { get; set; } = 20;
 
+    /// <summary>
+    /// After this long with no computation running, pooled tensor and kernel buffers are released and the GC
+    /// compacts, so an idle service returns to its baseline memory; 0 keeps them forever. Seconds.
+    /// </summary>
+    [Range(0, 86_400)]
+    public double IdleTrimSeconds { get; set; } = 5;
+
     /// <summary>Accepted API keys (<c>authorization: Bearer &lt;key&gt;</c>); empty turns authentication off.</summary>
     public List<string> ApiKeys { get; set; } = [];
 

@@ -21,6 +21,7 @@ public static class ServiceSetup
         // One engine per intra-request thread budget (P / running computations), over all processors.
         builder.Services.AddSingleton(_ => new ThreadBudgetEngines(Environment.ProcessorCount));
         builder.Services.AddSingleton<ComputeAdmission>();
+        builder.Services.AddHostedService<IdleMemoryTrimmer>();
         builder.Services.AddSingleton<ConvolutionHandler>();
         builder.Services
             .AddGrpc(grpc =>

@@ -54,6 +54,27 @@ internal static unsafe class NativeBufferPool
         NativeMemory.AlignedFree(pointer);
     }
 
+    /// <summary>Frees every retained buffer (an idle service gives its memory back); returns the bytes freed.</summary>
+    public static long TrimAll()
+    {
+        long freed = 0;
+        for (int sizeClass = 0; sizeClass < Free.Length; sizeClass++)
+        {
+            var stack = Free[sizeClass];
+            lock (stack)
+            {
+                while (stack.Count > 0)
+                {
+                    NativeMemory.AlignedFree((void*)stack.Pop());
+                    freed += BytesOf(sizeClass);
+                }
+            }
+        }
+
+        Interlocked.Add(ref retainedBytes, -freed);
+        return freed;
+    }
+
     internal static long CapacityOf(int sizeClass) => 1L << sizeClass;
 
     private static long BytesOf(int sizeClass) => CapacityOf(sizeClass) * sizeof(float);
