@@ -16,8 +16,6 @@ LB_GRPC="$(pick_port 28081)"
 DNS_PORT="$(pick_port 15353 udp)"
 WORK="$(mktemp -d /tmp/convservice-lb-e2e.XXXXXX)"
 PIDS=()
-PASSED=0
-passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 cleanup() {
     local rc=$?

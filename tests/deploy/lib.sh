@@ -5,6 +5,9 @@ DEPLOY_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
+# Each check script counts its passed checks for its closing "N passed, 0 failed" line.
+PASSED=0
+passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 # ensure_tool COMMAND DEBIAN_PACKAGE: installs the package when the command is missing (CI runs as root).
 ensure_tool() {

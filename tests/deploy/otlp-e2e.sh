@@ -14,8 +14,6 @@ GRPC_PORT="$(pick_port 18481)"
 OTLP_PORT="$(pick_port 14317)"
 WORK="$(mktemp -d /tmp/convservice-otlp-e2e.XXXXXX)"
 PIDS=()
-PASSED=0
-passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 cleanup() {
     local rc=$?

@@ -13,7 +13,6 @@ GRPC_PORT="$(pick_port "${CONV_GRPC_PORT:-18081}")"
 BASE="http://127.0.0.1:${REST_PORT}"
 WORK="$(mktemp -d /tmp/convservice-publish.XXXXXX)"
 SERVICE_PID=""
-PASSED=0
 
 cleanup() {
     local rc=$?
@@ -26,7 +25,6 @@ cleanup() {
     rm -rf "$WORK" "$WORK.publish.log"
 }
 trap cleanup EXIT
-passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 ensure_tool curl curl
 ensure_tool python3 python3

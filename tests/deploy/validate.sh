@@ -10,8 +10,6 @@ cd "$DEPLOY_REPO_ROOT"
 
 WORK="$(mktemp -d /tmp/convservice-validate.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-PASSED=0
-passed() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 
 ensure_tool docker-compose docker-compose
 ensure_tool promtool prometheus
