@@ -8,6 +8,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: ConvService.Benchmarks " + HarnessOptions.Usage +
         "\n       ConvService.Benchmarks " + ServiceCommand.Usage +
+        "\n       ConvService.Benchmarks " + GrpcFrameCommand.Usage +
         "\n       ConvService.Benchmarks bdn [BenchmarkDotNet args, e.g. --filter *]");
     return args.Length == 0 ? 2 : 0;
 }
@@ -18,6 +19,7 @@ try
     {
         "peers" => PeersCommand.Run(HarnessOptions.Parse(args[1..])),
         "service" => await ServiceCommand.RunAsync(args[1..]),
+        "grpc-frame" => GrpcFrameCommand.Run(args[1..]),
         "bdn" => BenchmarkSwitcher.FromAssembly(typeof(PeersCommand).Assembly).Run(args[1..], KernelBenchmarkConfig.Create()).Any() ? 0 : 1,
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
