@@ -34,6 +34,33 @@ public sealed class IdleMemoryTrimmerTests(WebApplicationFactory<Program> factor
     }
 
     [Fact]
+    public async Task FollowUpCollectionsRunWhileIdleAndGetsDoNotCountAsActivity()
+    {
+        using var host = factory.WithSettings(("ConvService:IdleTrimSeconds", "0.3"));
+        using var client = host.CreateClient();
+        var trimmer = host.Services.GetServices<IHostedService>().OfType<IdleMemoryTrimmer>().Single();
+        trimmer.FollowUpDelays = [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1)];
+
+        // A call that fails before any computation (invalid JSON) is activity too: its buffers are what the trim is for.
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await client.PostJsonAsync("/v1/convolve", "{\"input\":")).StatusCode);
+        await WaitForAsync(() => trimmer.Trims == 1);
+        // Health probes and scrapes while idle neither trigger a new trim nor hold the follow-ups back.
+        for (int i = 0; i < 10; i++)
+        {
+            (await client.GetAsync("/healthz")).EnsureSuccessStatusCode();
+            await Task.Delay(100);
+        }
+
+        await WaitForAsync(() => trimmer.FollowUps == 2);
+        await Task.Delay(1500);
+        Assert.Equal(1, trimmer.Trims);
+        Assert.Equal(2, trimmer.FollowUps); // two, then nothing until the next call
+
+        (await client.PostJsonAsync("/v1/convolve", Body)).EnsureSuccessStatusCode();
+        await WaitForAsync(() => trimmer.Trims == 2 && trimmer.FollowUps == 4);
+    }
+
+    [Fact]
     public async Task ZeroTurnsTrimmingOff()
     {
         using var host = factory.WithSettings(("ConvService:IdleTrimSeconds", "0"));

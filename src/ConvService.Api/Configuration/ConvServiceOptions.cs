@@ -11,6 +11,13 @@ public sealed class ConvServiceOptions
     [Range(1, int.MaxValue)]
     public int MaxRequestBytes { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of REST (JSON) request bodies admitted at once; a body that does not fit while others are in flight is
+    /// refused with HTTP 429 and Retry-After (one body up to MaxRequestBytes always fits when it is alone).
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxRestBytesInFlight { get; set; } = 64 * 1024 * 1024;
+
     /// <summary>Largest cost of one computation in multiplications (the EstimateCost model). Over it: RESOURCE_EXHAUSTED / HTTP 429.</summary>
     [Range(1, long.MaxValue)]
     public long MaxMultiplications { get; set; } = 50_000_000_000;

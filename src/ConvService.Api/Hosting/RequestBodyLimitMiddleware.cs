@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using ConvService.Api.Admission;
 using ConvService.Api.Configuration;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -7,11 +9,12 @@ using Microsoft.Extensions.Options;
 namespace ConvService.Api.Hosting;
 
 /// <summary>
-/// ConvService:MaxRequestBytes for REST bodies: 413 with a JSON status body. JSON transcoding would turn a
-/// body-size failure into 400, so the limit is checked here, before transcoding reads anything. gRPC
-/// requests are left to MaxReceiveMessageSize (RESOURCE_EXHAUSTED).
+/// Limits on REST bodies, checked before JSON transcoding reads anything: ConvService:MaxRequestBytes per body
+/// (413 with a JSON status body; transcoding would turn a body-size failure into 400) and
+/// ConvService:MaxRestBytesInFlight over all bodies being served (<see cref="RestBodyBudget"/>, 429 with
+/// Retry-After). gRPC requests are left to MaxReceiveMessageSize (RESOURCE_EXHAUSTED).
 /// </summary>
-public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<ConvServiceOptions> options)
+public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<ConvServiceOptions> options, RestBodyBudget budget)
 {
     /// <summary>Bodies without Content-Length are buffered in memory up to this size, on disk beyond.</summary>
     private const int MemoryBufferBytes = 1024 * 1024;
@@ -36,7 +39,8 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Co
         {
             if (length > limit)
             {
-                await RejectAsync(context, $"the request body has {length} bytes; the limit is {limit} (ConvService:MaxRequestBytes)");
+                await RejectAsync(context, StatusCodes.Status413PayloadTooLarge,
+                    $"the request body has {length} bytes; the limit is {limit} (ConvService:MaxRequestBytes)");
                 return;
             }
         }
@@ -50,19 +54,44 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Co
             }
             catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
             {
-                await RejectAsync(context, $"the request body exceeds the limit of {limit} bytes (ConvService:MaxRequestBytes)");
+                await RejectAsync(context, StatusCodes.Status413PayloadTooLarge,
+                    $"the request body exceeds the limit of {limit} bytes (ConvService:MaxRequestBytes)");
                 return;
             }
 
             request.Body.Position = 0;
         }
 
-        await next(context);
+        long bodyBytes = request.ContentLength ?? (request.Body.CanSeek ? request.Body.Length : 0);
+        if (bodyBytes == 0)
+        {
+            await next(context);
+            return;
+        }
+
+        if (!budget.TryReserve(bodyBytes))
+        {
+            context.Response.Headers.RetryAfter = ((int)ComputeAdmission.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            await RejectAsync(context, StatusCodes.Status429TooManyRequests,
+                $"{budget.InFlightBytes} bytes of REST request bodies are being served and this one has {bodyBytes}; the limit is " +
+                $"{budget.LimitBytes} (ConvService:MaxRestBytesInFlight); retry after {ComputeAdmission.RetryAfter.TotalSeconds:0} s, " +
+                "or send large tensors over gRPC as raw_data");
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            budget.Release(bodyBytes);
+        }
     }
 
-    private static async Task RejectAsync(HttpContext context, string message)
+    private static async Task RejectAsync(HttpContext context, int statusCode, string message)
     {
-        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.Connection = "close";
         // The same shape as transcoding's error bodies (google.rpc.Status): code 8 = RESOURCE_EXHAUSTED.

@@ -21,7 +21,10 @@ public static class ServiceSetup
         // One engine per intra-request thread budget (P / running computations), over all processors.
         builder.Services.AddSingleton(_ => new ThreadBudgetEngines(Environment.ProcessorCount));
         builder.Services.AddSingleton<ComputeAdmission>();
-        builder.Services.AddHostedService<IdleMemoryTrimmer>();
+        builder.Services.AddSingleton(sp => new RestBodyBudget(sp.GetRequiredService<IOptions<ConvServiceOptions>>().Value.MaxRestBytesInFlight));
+        builder.Services.AddSingleton<RequestActivity>();
+        builder.Services.AddSingleton<IdleMemoryTrimmer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IdleMemoryTrimmer>());
         builder.Services.AddSingleton<ConvolutionHandler>();
         builder.Services
             .AddGrpc(grpc =>
@@ -46,6 +49,8 @@ public static class ServiceSetup
 
     public static WebApplication MapConvService(this WebApplication app)
     {
+        var activity = app.Services.GetRequiredService<RequestActivity>();
+        app.Use(activity.TrackAsync);
         app.UseMiddleware<RefusedCallMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.MapGrpcService<ConvolutionService>();
