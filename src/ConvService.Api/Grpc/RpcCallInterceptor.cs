@@ -74,14 +74,22 @@ public sealed class RpcCallInterceptor(ConvMetrics metrics, ILogger<RpcCallInter
         }
     }
 
-    private static RpcException Translate(Exception ex, ServerCallContext context, CallRecord? record) => ex switch
+    private static RpcException Translate(Exception ex, ServerCallContext context, CallRecord? record) =>
+        Translate(ex, deadlinePassed: record?.ServerDeadlineExpired == true || IsPastDeadline(context), context.CancellationToken.IsCancellationRequested);
+
+    /// <summary>The status a handler's exception becomes; anything not listed is a bug (INTERNAL, logged with the exception).</summary>
+    internal static RpcException Translate(Exception ex, bool deadlinePassed, bool clientCancelled) => ex switch
     {
         RpcException rpc => rpc,
         ConvArgumentException invalid => RpcErrors.InvalidArgument(invalid.Violations),
-        OperationCanceledException when record?.ServerDeadlineExpired == true || IsPastDeadline(context) =>
+        OperationCanceledException when deadlinePassed =>
             new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline exceeded; the computation was stopped")),
-        OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
+        OperationCanceledException when clientCancelled =>
             new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled by the client")),
+        // A large allocation the process cannot have right now (container memory, GC heap limit): the call's
+        // buffers are gone with the exception and the service goes on; the client may retry or send less.
+        OutOfMemoryException => RpcErrors.OverLimit(
+            "the server has not enough memory for this call right now; retry later or send smaller tensors (or lower ConvService:MaxInputElements/MaxOutputElements for this container)"),
         _ => new RpcException(new Status(StatusCode.Internal, "internal error; it has been logged")),
     };
 
