@@ -35,10 +35,11 @@ public static class H2loadCommand
         int? pid = args.OptionalInteger("pid");
         string label = $"h2load {workload.Name} x{connections}";
 
-        string? h2load = H2loadRun.Locate(args.Text("h2load", "h2load"));
+        string h2loadCommand = args.Text("h2load", "h2load");
+        string? h2load = H2loadRun.Locate(h2loadCommand);
         if (h2load is null)
         {
-            scorecard.Check($"{label}: h2load installed", false, "h2load not found on PATH; install Debian's nghttp2-client (apt-get install nghttp2-client)");
+            scorecard.Check($"{label}: h2load installed", false, $"'{h2loadCommand}' not found (PATH or the given path); install Debian's nghttp2-client (apt-get install nghttp2-client)");
             return;
         }
 
