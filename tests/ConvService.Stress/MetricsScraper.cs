@@ -64,6 +64,47 @@ public sealed class MetricsScraper(HttpClient rest)
         return total;
     }
 
+    /// <summary>
+    /// Samples of <paramref name="metric"/> whose labels contain <paramref name="labelFilter"/>, summed per value of
+    /// label <paramref name="labelName"/> (e.g. conv_requests_total of one rpc_method by rpc_grpc_status_code).
+    /// </summary>
+    public static Dictionary<string, double> SumByLabel(string exposition, string metric, string labelFilter, string labelName)
+    {
+        var totals = new Dictionary<string, double>(StringComparer.Ordinal);
+        string key = labelName + "=\"";
+        foreach (string rawLine in exposition.Split('\n'))
+        {
+            string line = rawLine.TrimEnd('\r');
+            if (!line.StartsWith(metric + "{", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            int close = line.IndexOf('}', StringComparison.Ordinal);
+            if (close < 0)
+            {
+                continue;
+            }
+
+            string labels = line[metric.Length..(close + 1)];
+            int at = labels.IndexOf(key, StringComparison.Ordinal);
+            if (!labels.Contains(labelFilter, StringComparison.Ordinal) || at < 0)
+            {
+                continue;
+            }
+
+            int valueStart = at + key.Length;
+            string labelValue = labels[valueStart..labels.IndexOf('"', valueStart)];
+            string value = line[(close + 1)..].Trim().Split(' ')[0];
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed))
+            {
+                totals[labelValue] = totals.GetValueOrDefault(labelValue) + parsed;
+            }
+        }
+
+        return totals;
+    }
+
     /// <summary>The compute pool's gauges: (inflight, queued), null where the service does not export them.</summary>
     public async Task<(double? Inflight, double? Queued)> PoolGaugesAsync(CancellationToken cancellationToken)
     {

@@ -3,11 +3,12 @@ using ConvService.Stress;
 // Stress, fault and fuzz runs against a running ConvService (loopback only). Usage:
 //   ConvService.Stress fuzz     --grpc URL --rest URL [--pid PID] [--cases N] [--seconds S] [--max-request-bytes B]
 //   ConvService.Stress load     --grpc URL --rest URL [--pid PID] --concurrency C --seconds S --shape small|medium [--max-rss-mb M]
+//   ConvService.Stress h2load   --grpc URL --rest URL [--pid PID] --connections C --seconds S --shape small|medium [--workload NAME] [--max-rss-mb M] [--h2load PATH]
 //   ConvService.Stress faults   --grpc URL --rest URL [--pid PID] --seconds S
 //   ConvService.Stress shutdown --dll path/to/ConvService.Api.dll [--rest-port P] [--grpc-port P] [--drain-seconds D]
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: ConvService.Stress fuzz|load|faults|shutdown [--name value ...] (see Program.cs)");
+    Console.WriteLine("usage: ConvService.Stress fuzz|load|h2load|faults|shutdown [--name value ...] (see Program.cs)");
     return 2;
 }
 
@@ -24,6 +25,9 @@ try
             break;
         case "load":
             await LoadCommand.RunAsync(options, scorecard);
+            break;
+        case "h2load":
+            await H2loadCommand.RunAsync(options, scorecard);
             break;
         case "faults":
             await FaultsCommand.RunAsync(options, scorecard);

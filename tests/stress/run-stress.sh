@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Overload, fault, fuzz and shutdown evidence for ConvService (issue 5), on loopback only.
 # Publishes the host, starts it on test ports with small limits, runs the stress console's
-# fuzz, load (1x, 4x, 10x the pool's capacity), faults and shutdown runs, and ends with
+# fuzz, load (1x, 4x, 10x the pool's capacity), h2load (the same multiples from nghttp2's C
+# client, Debian package nghttp2-client), faults and shutdown runs, and ends with
 # "N passed, N failed". --short (default, CI, a few minutes) or --long (by hand).
 set -euo pipefail
 
@@ -45,9 +46,9 @@ cleanup() {
 trap cleanup EXIT
 
 if [[ "$mode" == short ]]; then
-  fuzz_cases=4000; fuzz_seconds=60; load_seconds=10; faults_seconds=15
+  fuzz_cases=4000; fuzz_seconds=60; load_seconds=10; h2load_seconds=5; faults_seconds=15
 else
-  fuzz_cases=50000; fuzz_seconds=900; load_seconds=60; faults_seconds=120
+  fuzz_cases=50000; fuzz_seconds=900; load_seconds=60; h2load_seconds=60; faults_seconds=120
 fi
 
 echo "== publish (Release) into $work"
@@ -106,6 +107,11 @@ for multiple in 1 4 10; do
 done
 echo "== load medium at 10x capacity ($((10 * capacity)) clients)"
 run load "${endpoints[@]}" --shape medium --concurrency $((10 * capacity)) --seconds "$load_seconds" --max-rss-mb "$max_rss_mb"
+for multiple in 1 4 10; do
+  echo "== h2load small-standard at ${multiple}x capacity ($((multiple * capacity)) connections of one stream each)"
+  run h2load "${endpoints[@]}" --shape small --workload small-standard --connections $((multiple * capacity)) \
+    --seconds "$h2load_seconds" --max-rss-mb "$max_rss_mb"
+done
 echo "== faults"
 run faults "${endpoints[@]}" --seconds "$faults_seconds"
 
