@@ -21,6 +21,30 @@ public sealed class RefusedCallOutcomeTests
         Assert.Contains("cancelled or disconnected", detail);
     }
 
+    [Fact]
+    public async Task AnUnknownOutcomeWaitsForAnAbortKestrelSignalsALittleLater()
+    {
+        using var aborted = new CancellationTokenSource();
+        var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+        context.Response.Headers["grpc-status"] = "2";
+        aborted.CancelAfter(TimeSpan.FromMilliseconds(20));
+
+        var (code, _) = await RefusedCallMiddleware.OutcomeAsync(context);
+
+        Assert.Equal("CANCELLED", code);
+    }
+
+    [Fact]
+    public async Task AnUnknownOutcomeWithoutAnAbortStaysUnknown()
+    {
+        var context = new DefaultHttpContext();
+        context.Response.Headers["grpc-status"] = "2";
+
+        var (code, _) = await RefusedCallMiddleware.OutcomeAsync(context);
+
+        Assert.Equal("UNKNOWN", code);
+    }
+
     [Theory]
     [InlineData(400, "INVALID_ARGUMENT")]
     [InlineData(413, "RESOURCE_EXHAUSTED")]

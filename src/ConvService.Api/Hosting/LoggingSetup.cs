@@ -33,7 +33,8 @@ public static class LoggingSetup
                 var configuration = services.GetRequiredService<IConfiguration>();
                 logger.ReadFrom.Configuration(configuration)
                     .ReadFrom.Services(services)
-                    .Enrich.FromLogContext();
+                    .Enrich.FromLogContext()
+                    .Filter.With<ClientDisconnectLogFilter>();
                 // The console is written from a background thread: formatting and the write to stdout (~20 us per event,
                 // more when the reader of stdout is slow) stay off the request path. A full buffer makes callers wait
                 // rather than drop events, so every call still gets its completion event.
