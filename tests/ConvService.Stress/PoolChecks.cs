@@ -36,10 +36,11 @@ public static class PoolChecks
             return;
         }
 
-        // Give the server GC a moment to decommit after the burst; poll rather than sleep a fixed time.
+        // An idle service drops its pools after IdleTrimSeconds (5 s) and then lets the framework's shared array pool go
+        // in full GCs every 30 s: poll (passing as soon as memory is back) for up to two of those.
         double? after = ProcessMemory.ResidentMiB(pid);
         var clock = Stopwatch.StartNew();
-        while (after > before + slackMiB && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while (after > before + slackMiB && clock.Elapsed < TimeSpan.FromSeconds(75))
         {
             await Task.Delay(250);
             after = ProcessMemory.ResidentMiB(pid);
