@@ -100,6 +100,29 @@ public sealed class LimitTests(WebApplicationFactory<Program> factory) : IClassF
     }
 
     [Fact]
+    public async Task ARestOutputTooLongForOneJsonBase64StringIsRefusedBeforeComputing()
+    {
+        // A 1x1 input padded to 5600 x 5600: 31.36M output floats, past the 31,249,999 a JSON raw_data string can hold
+        // (System.Text.Json's longest token); this answered 500 after computing before.
+        const int pad = 2800;
+        var request = new ConvolveRequest
+        {
+            Input = Tensors.Make([1f], true, 1, 1, 1, 1),
+            Weight = Tensors.Make([2f], true, 1, 1, 1, 1),
+            Options = new ConvOptions { Pads = { pad, pad, pad - 1, pad - 1 } },
+        };
+        using var client = factory.CreateClient();
+
+        var response = await client.PostJsonAsync("/v1/convolve", request);
+
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Contains("31360000 elements", body, StringComparison.Ordinal);
+        Assert.Contains("31249999", body, StringComparison.Ordinal);
+        Assert.Contains("gRPC", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ResponsesLargerThanFourMegabytesAreSent()
     {
         const int side = 1100; // 1100 x 1100 float32 = 4.84 MB each way
