@@ -100,10 +100,10 @@ public sealed class LimitTests(WebApplicationFactory<Program> factory) : IClassF
     }
 
     [Fact]
-    public async Task ARestOutputTooLongForOneJsonBase64StringIsRefusedBeforeComputing()
+    public async Task ARestOutputOverMaxRestOutputElementsIsRefusedBeforeComputing()
     {
-        // A 1x1 input padded to 5600 x 5600: 31.36M output floats, past the 31,249,999 a JSON raw_data string can hold
-        // (System.Text.Json's longest token); this answered 500 after computing before.
+        // A 1x1 input padded to 5600 x 5600: 31.36M output floats, more than even the longest JSON raw_data string can
+        // hold (System.Text.Json's longest token, 31,249,999 floats); this answered 500 after computing before.
         const int pad = 2800;
         var request = new ConvolveRequest
         {
@@ -118,8 +118,22 @@ public sealed class LimitTests(WebApplicationFactory<Program> factory) : IClassF
         string body = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Contains("31360000 elements", body, StringComparison.Ordinal);
-        Assert.Contains("31249999", body, StringComparison.Ordinal);
+        Assert.Contains("at most 4194304 (ConvService:MaxRestOutputElements)", body, StringComparison.Ordinal);
         Assert.Contains("gRPC", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MaxRestOutputElementsAppliesToRestOnly()
+    {
+        using var limited = factory.WithSettings(("ConvService:MaxRestOutputElements", "11"));
+        using var client = limited.CreateClient();
+
+        var rest = await client.PostJsonAsync("/v1/convolve", SmallRequest(false));
+        var grpc = await limited.CreateConvolutionClient().ConvolveAsync(SmallRequest(true));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, rest.StatusCode);
+        Assert.Contains("would have 12 elements", await rest.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal([1L, 3, 2, 2], grpc.Output.Shape);
     }
 
     [Fact]

@@ -30,6 +30,14 @@ public sealed class ConvServiceOptions
     [Range(1, 256L * 1024 * 1024)]
     public long MaxOutputElements { get; set; } = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest output of a REST (JSON) call, elements; larger outputs need gRPC. The JSON response is built whole in one
+    /// buffer before it is sent (about 12 bytes per number; the framework's array pool then keeps that buffer for a while),
+    /// and raw_data as one base64 string cannot exceed System.Text.Json's longest token (31,249,999 floats): that was a 500.
+    /// </summary>
+    [Range(1, 31_249_999)]
+    public long MaxRestOutputElements { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Computations running at once; default the processor count.</summary>
     [Range(1, 4096)]
     public int MaxConcurrentComputations { get; set; } = Environment.ProcessorCount;

@@ -130,12 +130,6 @@ public sealed class ConvolutionHandler(
         return ContractMapper.ToResponse(estimate);
     }
 
-    /// <summary>
-    /// The most floats a REST response can carry as raw_data: System.Text.Json writes a base64 value of at most
-    /// 125,000,000 bytes (its longest token, 166,666,666 characters); beyond it the writer throws and the client got 500.
-    /// </summary>
-    internal const long MaxJsonRawDataFloats = 124_999_998 / sizeof(float);
-
     private static bool IsGrpc(HttpContext httpContext) =>
         httpContext.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
 
@@ -143,11 +137,11 @@ public sealed class ConvolutionHandler(
         ServerCallContext context, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute)
     {
         var httpContext = context.GetHttpContext();
-        if (raw && outputElements > MaxJsonRawDataFloats && !IsGrpc(httpContext))
+        if (outputElements > options.Value.MaxRestOutputElements && !IsGrpc(httpContext))
         {
             throw RpcErrors.OverLimit(
-                $"the output would have {outputElements} elements; as JSON raw_data (one base64 string) at most {MaxJsonRawDataFloats} fit, " +
-                "the longest string the JSON writer takes; call over gRPC, or send \"data\" to get the output as a number array");
+                $"the output would have {outputElements} elements; REST (JSON) responses carry at most {options.Value.MaxRestOutputElements} " +
+                "(ConvService:MaxRestOutputElements); call over gRPC for larger outputs");
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);

@@ -69,9 +69,10 @@ public sealed class IdleMemoryTrimmer(RequestActivity activity, IOptions<ConvSer
         long nativeFreed = ConvolutionEngine.ReleasePooledBuffers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         Trims++;
+        var gc = GC.GetGCMemoryInfo();
         logger.LogInformation(
-            "Idle: released {NativeMiB:0.#} MiB of kernel buffers and pooled tensors; managed heap {BeforeMiB:0.#} -> {AfterMiB:0.#} MiB",
-            nativeFreed / 1048576.0, before / 1048576.0, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
+            "Idle: released {NativeMiB:0.#} MiB of kernel buffers and pooled tensors; managed heap {BeforeMiB:0.#} -> {AfterMiB:0.#} MiB, GC committed {CommittedMiB:0.#} MiB",
+            nativeFreed / 1048576.0, before / 1048576.0, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, gc.TotalCommittedBytes / 1048576.0);
     }
 
     private void FollowUp()
@@ -82,7 +83,9 @@ public sealed class IdleMemoryTrimmer(RequestActivity activity, IOptions<ConvSer
         long after = GC.GetTotalMemory(forceFullCollection: false);
         if (after < before)
         {
-            logger.LogInformation("Idle: framework pools released; managed heap {BeforeMiB:0.#} -> {AfterMiB:0.#} MiB", before / 1048576.0, after / 1048576.0);
+            logger.LogInformation(
+                "Idle: framework pools released; managed heap {BeforeMiB:0.#} -> {AfterMiB:0.#} MiB, GC committed {CommittedMiB:0.#} MiB",
+                before / 1048576.0, after / 1048576.0, GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
         }
     }
 }
