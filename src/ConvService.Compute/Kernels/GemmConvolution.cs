@@ -378,6 +378,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>Copies the valid part of a tile (rows, positions inside the output) to the output planes.</summary>
     private void ScatterTile(float* tile, int rows, long q0, float* c, long outPlane)
     {
+        if (shifted && sourceW >= Vector512<float>.Count && typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
+        {
+            ScatterShiftedTile512(tile, rows, q0, c, outPlane);
+            return;
+        }
+
         long width = shifted ? sourceW : g.OutWidth;
         long end = Math.Min(q0 + nr, positions);
         long q = q0;
@@ -397,6 +403,47 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             }
 
             q += run;
+        }
+    }
+
+    /// <summary>
+    /// Shifted-mode scatter with one or two masked stores per tile vector: a vector of 16 positions
+    /// on the padded width crosses at most one row end (the width is at least 16), so its lanes land
+    /// in this output row and the next, the padding lanes between them dropped. Replaces a span copy
+    /// per row segment, which cost about 7% of S2 (32x112x112, 3x3 pad 1) at one thread.
+    /// </summary>
+    private void ScatterShiftedTile512(float* tile, int rows, long q0, float* c, long outPlane)
+    {
+        int outW = g.OutWidth;
+        var lanes = Vector512<int>.Indices;
+        for (int j = 0; j < nr; j += Vector512<float>.Count)
+        {
+            long q = q0 + j;
+            if (q >= positions)
+            {
+                break;
+            }
+
+            long oy = q / sourceW;
+            int ox = (int)(q % sourceW);
+            var x = lanes + Vector512.Create(ox);
+            var inside = Vector512.LessThan(lanes, Vector512.Create((int)Math.Min(positions - q, Vector512<float>.Count)));
+            var thisRow = (Vector512.LessThan(x, Vector512.Create(outW)) & inside).AsSingle();
+            var nextX = x - Vector512.Create(sourceW);
+            var nextRow = (Vector512.GreaterThanOrEqual(nextX, Vector512<int>.Zero) & Vector512.LessThan(nextX, Vector512.Create(outW)) & inside).AsSingle();
+            bool crosses = nextRow != Vector512<float>.Zero;
+            float* first = c + (oy * outW) + ox;
+            float* second = c + ((oy + 1) * outW) + ox - sourceW;
+            float* src = tile + j;
+            for (int r = 0; r < rows; r++)
+            {
+                var v = Vector512.Load(src + (r * nr));
+                Avx512F.MaskStore(first + (r * outPlane), thisRow, v);
+                if (crosses)
+                {
+                    Avx512F.MaskStore(second + (r * outPlane), nextRow, v);
+                }
+            }
         }
     }
 
