@@ -12,9 +12,10 @@ namespace ConvService.Compute.Kernels;
 /// Weights are packed once into panels of the register tile's rows (8 or 6). B is never
 /// materialised as a full im2col: with stride 1 its row k is the (zero-padded) input shifted by a
 /// fixed offset ("shifted" mode: positions laid out on the padded width, the few columns past the
-/// output width discarded), so a block of B is a plain vector copy of input rows; otherwise each
-/// strip of positions is gathered from the input just before use ("packed" mode). Either way a
-/// block of packed B stays in L1 while every panel of A streams past it.
+/// output width discarded), so the micro-kernel reads B rows in place through a table of row
+/// offsets (only tail strips that would read past the source are copied out first); otherwise each
+/// strip of positions is gathered from the input just before use ("packed" mode). Either way the
+/// B rows of a depth block stay in L1 while every panel of A streams past them.
 /// </summary>
 internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -33,6 +34,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<float> packedA;
     private readonly PinnedArray<float> packedBias;
     private readonly PinnedArray<int>? shiftOffsets;
+    private readonly PinnedArray<int> packedRows;
+    private readonly int maxShift;
     private readonly PinnedArray<int>? tapChannel;
     private readonly PinnedArray<int>? tapDy;
     private readonly PinnedArray<int>? tapDx;
@@ -82,6 +85,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     {
                         int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
                         shiftOffsets.Pointer[k++] = offset;
+                        maxShift = Math.Max(maxShift, offset);
                     }
                 }
             }
@@ -111,6 +115,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
+        packedRows = new PinnedArray<int>(depth);
+        for (int k = 0; k < depth; k++)
+        {
+            packedRows.Pointer[k] = checked(k * nr);
+        }
+
         // About 24 KB of packed B per block, the blocks evened out so the last one is not a sliver.
         int maxBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
         int blocks = (depth + maxBlock - 1) / maxBlock;
@@ -143,6 +153,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 sourceLength = padPlanes * sourceH * sourceW;
                 padded = NativeBufferPool.Rent(sourceLength + nr);
                 source = padded.Pointer;
+                // Tail strips read B in place up to nr floats past the planes: keep those lanes finite.
+                new Span<float>(source + sourceLength, nr).Clear();
                 sourceLength += nr;
             }
 
@@ -316,11 +328,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long q0 = (long)strip * nr;
         float* shiftedBase = null;
         long shiftedAvailable = 0;
+        bool readInPlace = false;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
+            readInPlace = shiftedAvailable - maxShift >= nr;
         }
         else
         {
@@ -337,14 +351,23 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             int count = Math.Min(depthBlock, depth - k0);
             float* b;
-            if (shifted)
+            int* bRows;
+            if (readInPlace)
+            {
+                // Rows of B are the source at fixed offsets: the kernel reads them where they are.
+                b = shiftedBase;
+                bRows = shiftOffsets!.Pointer + k0;
+            }
+            else if (shifted)
             {
                 PackShifted(shiftedBase, shiftedAvailable, k0, count, pack);
                 b = pack;
+                bRows = packedRows.Pointer;
             }
             else
             {
                 b = pack + ((long)k0 * nr);
+                bRows = packedRows.Pointer;
             }
 
             bool accumulate = k0 > 0;
@@ -357,11 +380,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 nint ldc = inPlace ? (nint)outPlane : nr;
                 if (mr == GemmMicroKernel8x3.Rows)
                 {
-                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
             }
         }
