@@ -77,6 +77,35 @@ public sealed class GemmThreadSplitTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void PaddedRowsSharingZeroColumnsMatchTheReference(SimdLevel level)
+    {
+        // Padded rows keep max(padLeft, padRight) zero columns (or the output width, if wider): cover
+        // uneven sides, a one-column kernel wider output, dilation, and rows as narrow as a vector.
+        var engine = TestData.Engine(level, threads: 2);
+        var random = new Random(79);
+        (long[] Input, long[] Weight, Conv2dOptions Options)[] cases =
+        [
+            ([1, 5, 9, 16], [12, 5, 3, 3], new Conv2dOptions { PadTop = 1, PadLeft = 2, PadBottom = 0, PadRight = 0 }),
+            ([1, 5, 9, 17], [12, 5, 3, 3], new Conv2dOptions { PadTop = 0, PadLeft = 0, PadBottom = 2, PadRight = 2 }),
+            ([1, 4, 8, 16], [9, 4, 4, 1], new Conv2dOptions { PadTop = 1, PadLeft = 3, PadBottom = 1, PadRight = 2, DilationW = 3 }),
+            ([2, 3, 7, 15], [20, 3, 3, 5], new Conv2dOptions { PadTop = 2, PadLeft = 4, PadBottom = 2, PadRight = 1, DilationW = 2 }),
+            ([1, 6, 12, 12], [30, 6, 5, 5], new Conv2dOptions { PadTop = 2, PadLeft = 2, PadBottom = 2, PadRight = 2 }),
+        ];
+        foreach (var (inputShape, weightShape, options) in cases)
+        {
+            var g = ConvShapes.Standard(inputShape, weightShape, [weightShape[0]], options);
+            var input = TestData.Random(random, g.InputElements);
+            var weight = TestData.Random(random, g.WeightElements);
+            var bias = TestData.Random(random, g.OutChannels);
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+            var actual = new float[g.OutputElements];
+            var result = engine.Convolve(g, input, weight, bias, actual);
+            TestData.AssertClose(expected, magnitude, actual, $"{level} {g.ShapeSummary} ({result.Algorithm})");
+        }
+    }
+
     [Fact]
     public void CancelledTokenStopsAPanelSplitExecution()
     {

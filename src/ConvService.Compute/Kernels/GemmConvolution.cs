@@ -60,7 +60,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
 
         bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
         long outPositions = (long)g.OutHeight * g.OutWidth;
-        int paddedW = g.InWidth + g.PadLeft + g.PadRight;
+        // Padded rows share their zero columns: reads left of a row land in its own leading padLeft
+        // zeros, reads right of it in its trailing zeros or the next row's leading ones, so the row
+        // pitch needs only max(padLeft, padRight) extra columns (S5: 57 instead of 58, one wasted
+        // position per row instead of two), and at least the output width (narrow kernels).
+        int paddedW = Math.Max(g.InWidth + Math.Max(g.PadLeft, g.PadRight), g.OutWidth);
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
@@ -151,11 +155,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 // The padded copy is filled by the workers themselves, plane by plane, before any strip runs.
                 padPlanes = (long)g.Batch * g.InChannels;
                 sourceLength = padPlanes * sourceH * sourceW;
-                padded = NativeBufferPool.Rent(sourceLength + nr);
+                // Past the planes: the last row's right-padding reads (up to one row) and tail strips
+                // reading B in place (up to nr floats) both need zeros there.
+                long slack = nr + sourceW;
+                padded = NativeBufferPool.Rent(sourceLength + slack);
                 source = padded.Pointer;
-                // Tail strips read B in place up to nr floats past the planes: keep those lanes finite.
-                new Span<float>(source + sourceLength, nr).Clear();
-                sourceLength += nr;
+                new Span<float>(source + sourceLength, (int)slack).Clear();
+                sourceLength += slack;
             }
 
             int threads = (int)Math.Clamp(IssuedWork / MinWorkPerThread, 1, Math.Max(1, maxThreads));
@@ -257,7 +263,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
     }
 
-    /// <summary>Copies one (image, channel) plane into the padded source with zero borders.</summary>
+    /// <summary>Copies one (image, channel) plane into the padded source: rows of pitch sourceW, padLeft zeros, data, zeros to the pitch.</summary>
     private void PadPlane(float* input, float* padded, long plane)
     {
         float* src = input + (plane * g.InHeight * g.InWidth);
@@ -268,7 +274,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             new Span<float>(dst, g.PadLeft).Clear();
             new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst + g.PadLeft, g.InWidth));
-            new Span<float>(dst + g.PadLeft + g.InWidth, g.PadRight).Clear();
+            new Span<float>(dst + g.PadLeft + g.InWidth, sourceW - g.PadLeft - g.InWidth).Clear();
             src += g.InWidth;
             dst += sourceW;
         }
