@@ -125,8 +125,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             packedRows.Pointer[k] = checked(k * nr);
         }
 
-        // About 24 KB of packed B per block, the blocks evened out so the last one is not a sliver.
+        // Packed B: about 24 KB per block, so it stays in L1 while the panels of A stream past.
+        // Shifted B read in place: the taps of a channel overlap on a few source rows, so a block's
+        // footprint is about Kh row segments per channel; whole depths up to ~192 KB of that ran
+        // 1-2% faster than 24 KB blocks on S2 and S5 (no C reloads between blocks).
         int maxBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        if (shifted)
+        {
+            long channelBytes = (long)g.KernelH * (nr + ((g.KernelW - 1) * g.DilationW)) * sizeof(float);
+            long channels = Math.Max(1, 192 * 1024 / channelBytes);
+            maxBlock = (int)Math.Max(maxBlock, Math.Min(channels * g.KernelH * g.KernelW, depth));
+        }
+
         int blocks = (depth + maxBlock - 1) / maxBlock;
         depthBlock = (depth + blocks - 1) / blocks;
         jobs = new JobPool(() => new Job(this));
@@ -392,14 +402,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 {
                     GemmMicroKernel6x4.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
-            }
-        }
 
-        for (int panel = panelBegin; panel < panelEnd; panel++)
-        {
-            if (!(directStore && (panel + 1) * mr <= mg))
-            {
-                ScatterTile(tile + ((long)panel * mr * nr), Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
+                if (!inPlace && k0 + count == depth)
+                {
+                    // Scatter the finished panel while its tile rows are still in L1.
+                    ScatterTile(c, Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
+                }
             }
         }
     }
