@@ -121,14 +121,18 @@ public sealed class GemmThreadSplitTests
     }
 
     [Theory]
-    [InlineData(1L, 1, 43, 1)]     // one thread never splits panels
-    [InlineData(1L, 2, 43, 2)]     // S1: one strip, two threads, two panel groups
-    [InlineData(3L, 2, 16, 2)]     // odd strip count: six items, three per thread
-    [InlineData(4L, 2, 16, 1)]     // even strip count already divides
-    [InlineData(1L, 2, 1, 1)]      // a single panel cannot be split
-    [InlineData(1L, 4, 3, 3)]      // capped by the panel count
-    [InlineData(6L, 4, 16, 2)]     // twelve items over four threads
-    [InlineData(33L, 2, 16, 1)]    // many strips: strips alone balance
-    public void PanelGroupsMakeTheItemCountAMultipleOfTheThreads(long stripItems, int threads, int panels, int expected) =>
-        Assert.Equal(expected, GemmConvolution<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>.PanelGroupsFor(stripItems, threads, panels));
+    [InlineData(1L, 1, 43, false, 1)]     // one thread never splits panels
+    [InlineData(1L, 2, 43, false, 2)]     // S1: one strip, two threads, two panel groups
+    [InlineData(3L, 2, 16, false, 2)]     // odd strip count: six items, three per thread
+    [InlineData(4L, 2, 16, false, 1)]     // even strip count already divides
+    [InlineData(1L, 2, 1, false, 1)]      // a single panel cannot be split
+    [InlineData(1L, 4, 3, false, 3)]      // capped by the panel count
+    [InlineData(6L, 4, 16, false, 2)]     // twelve items over four threads
+    [InlineData(33L, 2, 16, false, 1)]    // many strips: strips alone balance
+    [InlineData(67L, 2, 16, true, 2)]     // S5 read in place: two groups for a finer tail
+    [InlineData(266L, 2, 8, true, 1)]     // S2: enough strips
+    [InlineData(3L, 2, 16, true, 4)]      // in place: doubled while groups keep four panels
+    [InlineData(67L, 1, 16, true, 1)]     // never at one thread
+    public void PanelGroupsBalanceTheThreads(long stripItems, int threads, int panels, bool inPlaceB, int expected) =>
+        Assert.Equal(expected, GemmConvolution<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>.PanelGroupsFor(stripItems, threads, panels, inPlaceB));
 }
