@@ -12,9 +12,10 @@ namespace ConvService.Compute.Kernels;
 /// Weights are packed once into panels of the register tile's rows (8 or 6). B is never
 /// materialised as a full im2col: with stride 1 its row k is the (zero-padded) input shifted by a
 /// fixed offset ("shifted" mode: positions laid out on the padded width, the few columns past the
-/// output width discarded), so a block of B is a plain vector copy of input rows; otherwise each
-/// strip of positions is gathered from the input just before use ("packed" mode). Either way a
-/// block of packed B stays in L1 while every panel of A streams past it.
+/// output width discarded), so the micro-kernel reads B rows in place through a table of row
+/// offsets (only tail strips that would read past the source are copied out first); otherwise each
+/// strip of positions is gathered from the input just before use ("packed" mode). Either way the
+/// B rows of a depth block stay in L1 while every panel of A streams past them.
 /// </summary>
 internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -33,6 +34,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<float> packedA;
     private readonly PinnedArray<float> packedBias;
     private readonly PinnedArray<int>? shiftOffsets;
+    private readonly PinnedArray<int> packedRows;
+    private readonly int maxShift;
     private readonly PinnedArray<int>? tapChannel;
     private readonly PinnedArray<int>? tapDy;
     private readonly PinnedArray<int>? tapDx;
@@ -57,7 +60,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
 
         bool pads = (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
         long outPositions = (long)g.OutHeight * g.OutWidth;
-        int paddedW = g.InWidth + g.PadLeft + g.PadRight;
+        // Padded rows share their zero columns: reads left of a row land in its own leading padLeft
+        // zeros, reads right of it in its trailing zeros or the next row's leading ones, so the row
+        // pitch needs only max(padLeft, padRight) extra columns (S5: 57 instead of 58, one wasted
+        // position per row instead of two), and at least the output width (narrow kernels).
+        int paddedW = Math.Max(g.InWidth + Math.Max(g.PadLeft, g.PadRight), g.OutWidth);
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
@@ -82,6 +89,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     {
                         int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
                         shiftOffsets.Pointer[k++] = offset;
+                        maxShift = Math.Max(maxShift, offset);
                     }
                 }
             }
@@ -111,8 +119,24 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
-        // About 24 KB of packed B per block, the blocks evened out so the last one is not a sliver.
+        packedRows = new PinnedArray<int>(depth);
+        for (int k = 0; k < depth; k++)
+        {
+            packedRows.Pointer[k] = checked(k * nr);
+        }
+
+        // Packed B: about 24 KB per block, so it stays in L1 while the panels of A stream past.
+        // Shifted B read in place: the taps of a channel overlap on a few source rows, so a block's
+        // footprint is about Kh row segments per channel; whole depths up to ~192 KB of that ran
+        // 1-2% faster than 24 KB blocks on S2 and S5 (no C reloads between blocks).
         int maxBlock = Math.Max(16, 24 * 1024 / (nr * sizeof(float)));
+        if (shifted)
+        {
+            long channelBytes = (long)g.KernelH * (nr + ((g.KernelW - 1) * g.DilationW)) * sizeof(float);
+            long channels = Math.Max(1, 192 * 1024 / channelBytes);
+            maxBlock = (int)Math.Max(maxBlock, Math.Min(channels * g.KernelH * g.KernelW, depth));
+        }
+
         int blocks = (depth + maxBlock - 1) / maxBlock;
         depthBlock = (depth + blocks - 1) / blocks;
         jobs = new JobPool(() => new Job(this));
@@ -135,27 +159,70 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             float* source = input;
             long sourceLength = inputLength;
+            long padPlanes = 0;
             if (padInput)
             {
-                sourceLength = (long)g.Batch * g.InChannels * sourceH * sourceW;
-                padded = NativeBufferPool.Rent(sourceLength + nr);
-                PadInput(input, padded.Pointer);
+                // The padded copy is filled by the workers themselves, plane by plane, before any strip runs.
+                padPlanes = (long)g.Batch * g.InChannels;
+                sourceLength = padPlanes * sourceH * sourceW;
+                // Past the planes: the last row's right-padding reads (up to one row) and tail strips
+                // reading B in place (up to nr floats) both need zeros there.
+                long slack = nr + sourceW;
+                padded = NativeBufferPool.Rent(sourceLength + slack);
                 source = padded.Pointer;
-                sourceLength += nr;
+                new Span<float>(source + sourceLength, (int)slack).Clear();
+                sourceLength += slack;
             }
 
-            long items = (long)g.Batch * g.Groups * strips;
             int threads = (int)Math.Clamp(IssuedWork / MinWorkPerThread, 1, Math.Max(1, maxThreads));
-            int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 8L);
+            long stripItems = (long)g.Batch * g.Groups * strips;
+            int panelGroups = PanelGroups(stripItems, threads);
             var job = (Job)jobs.Rent();
-            job.Set(source, sourceLength, input, output, items, chunks, cancellationToken);
-            ComputePool.Shared.Run(job, chunks, threads);
+            job.Set(source, sourceLength, input, output, padPlanes, stripItems * panelGroups, panelGroups, threads, cancellationToken);
+            ComputePool.Shared.Run(job, threads, threads);
         }
         finally
         {
             padded.Dispose();
         }
     }
+
+    /// <summary>
+    /// Few strips (small images) split the output channels too, into as few panel groups as make the
+    /// item count a multiple of the thread count: every group repacks B, which costs on im2col strips
+    /// (S1, one 64-position strip: 2 groups at 2 threads ran in 0.014 ms, 8 groups in 0.020 ms).
+    /// Shifted B read in place costs a group only cache reads, so there groups also shorten the tail
+    /// (the last claims are one item) until there are 64 items per thread (S5, 67 strips, at 2
+    /// threads: 4.33 -> 4.29 ms with 2 groups).
+    /// </summary>
+    internal static int PanelGroupsFor(long stripItems, int threads, int panels, bool inPlaceB)
+    {
+        if (threads <= 1)
+        {
+            return 1;
+        }
+
+        int groups = 1;
+        if (stripItems < threads * 16L)
+        {
+            long common = threads;
+            for (long a = stripItems; a != 0;)
+            {
+                (common, a) = (a, common % a);
+            }
+
+            groups = (int)Math.Min(panels, threads / common);
+        }
+
+        while (inPlaceB && stripItems * groups < threads * 64L && groups * 2 <= panels / 4)
+        {
+            groups *= 2;
+        }
+
+        return groups;
+    }
+
+    private int PanelGroups(long stripItems, int threads) => PanelGroupsFor(stripItems, threads, panels, shifted);
 
     /// <summary>
     /// Picks the register tile (8 x 3 or 6 x 4 vectors) and the B source that issue the fewest
@@ -220,38 +287,41 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
     }
 
-    private void PadInput(float* input, float* padded)
+    /// <summary>Copies one (image, channel) plane into the padded source: rows of pitch sourceW, padLeft zeros, data, zeros to the pitch.</summary>
+    private void PadPlane(float* input, float* padded, long plane)
     {
-        long planes = (long)g.Batch * g.InChannels;
-        for (long plane = 0; plane < planes; plane++)
+        float* src = input + (plane * g.InHeight * g.InWidth);
+        float* dst = padded + (plane * sourceH * sourceW);
+        new Span<float>(dst, g.PadTop * sourceW).Clear();
+        dst += g.PadTop * sourceW;
+        for (int y = 0; y < g.InHeight; y++)
         {
-            float* src = input + (plane * g.InHeight * g.InWidth);
-            float* dst = padded + (plane * sourceH * sourceW);
-            new Span<float>(dst, g.PadTop * sourceW).Clear();
-            dst += g.PadTop * sourceW;
-            for (int y = 0; y < g.InHeight; y++)
-            {
-                new Span<float>(dst, g.PadLeft).Clear();
-                new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst + g.PadLeft, g.InWidth));
-                new Span<float>(dst + g.PadLeft + g.InWidth, g.PadRight).Clear();
-                src += g.InWidth;
-                dst += sourceW;
-            }
-
-            new Span<float>(dst, g.PadBottom * sourceW).Clear();
+            new Span<float>(dst, g.PadLeft).Clear();
+            new ReadOnlySpan<float>(src, g.InWidth).CopyTo(new Span<float>(dst + g.PadLeft, g.InWidth));
+            new Span<float>(dst + g.PadLeft + g.InWidth, sourceW - g.PadLeft - g.InWidth).Clear();
+            src += g.InWidth;
+            dst += sourceW;
         }
+
+        new Span<float>(dst, g.PadBottom * sourceW).Clear();
     }
 
+    /// <summary>Runs items first .. end of (image, group, strip, panel group), panel group varying fastest.</summary>
     private void RunItems(Job job, long first, long end, float* pack, float* tile)
     {
+        int panelGroups = job.PanelGroups;
         for (long item = first; item < end; item++)
         {
             job.Token.ThrowIfCancellationRequested();
-            int strip = (int)(item % strips);
-            long imageGroup = item / strips;
+            int panelGroup = (int)(item % panelGroups);
+            long stripItem = item / panelGroups;
+            int strip = (int)(stripItem % strips);
+            long imageGroup = stripItem / strips;
             int group = (int)(imageGroup % g.Groups);
             int n = (int)(imageGroup / g.Groups);
-            RunStrip(job.Source, job.SourceLength, job.Input, job.Output, (long)g.OutHeight * g.OutWidth, 0, n, group, strip, pack, tile);
+            int panelBegin = (int)((long)panels * panelGroup / panelGroups);
+            int panelEnd = (int)((long)panels * (panelGroup + 1) / panelGroups);
+            RunStrip(job.Source, job.SourceLength, job.Input, job.Output, (long)g.OutHeight * g.OutWidth, 0, n, group, strip, panelBegin, panelEnd, pack, tile);
         }
     }
 
@@ -277,22 +347,24 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             for (int strip = 0; strip < strips; strip++)
             {
-                RunStrip(source, sourceLength, source, output, outputPlane, outputOffset, 0, group, strip, pack, tile);
+                RunStrip(source, sourceLength, source, output, outputPlane, outputOffset, 0, group, strip, 0, panels, pack, tile);
             }
         }
     }
 
     private void RunStrip(
-        float* source, long sourceLength, float* input, float* output, long outPlane, long outOffset, int n, int group, int strip, float* pack, float* tile)
+        float* source, long sourceLength, float* input, float* output, long outPlane, long outOffset, int n, int group, int strip, int panelBegin, int panelEnd, float* pack, float* tile)
     {
         long q0 = (long)strip * nr;
         float* shiftedBase = null;
         long shiftedAvailable = 0;
+        bool readInPlace = false;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
+            readInPlace = shiftedAvailable - maxShift >= nr;
         }
         else
         {
@@ -309,18 +381,27 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             int count = Math.Min(depthBlock, depth - k0);
             float* b;
-            if (shifted)
+            int* bRows;
+            if (readInPlace)
+            {
+                // Rows of B are the source at fixed offsets: the kernel reads them where they are.
+                b = shiftedBase;
+                bRows = shiftOffsets!.Pointer + k0;
+            }
+            else if (shifted)
             {
                 PackShifted(shiftedBase, shiftedAvailable, k0, count, pack);
                 b = pack;
+                bRows = packedRows.Pointer;
             }
             else
             {
                 b = pack + ((long)k0 * nr);
+                bRows = packedRows.Pointer;
             }
 
             bool accumulate = k0 > 0;
-            for (int panel = 0; panel < panels; panel++)
+            for (int panel = panelBegin; panel < panelEnd; panel++)
             {
                 float* a = groupA + ((long)panel * depth * mr) + ((long)k0 * mr);
                 float* bias = groupBias + (panel * mr);
@@ -329,20 +410,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 nint ldc = inPlace ? (nint)outPlane : nr;
                 if (mr == GemmMicroKernel8x3.Rows)
                 {
-                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, count, bias, c, ldc, accumulate);
+                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
-            }
-        }
 
-        for (int panel = 0; panel < panels; panel++)
-        {
-            if (!(directStore && (panel + 1) * mr <= mg))
-            {
-                ScatterTile(tile + ((long)panel * mr * nr), Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
+                if (!inPlace && k0 + count == depth)
+                {
+                    // Scatter the finished panel while its tile rows are still in L1.
+                    ScatterTile(c, Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
+                }
             }
         }
     }
@@ -350,6 +429,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>Copies the valid part of a tile (rows, positions inside the output) to the output planes.</summary>
     private void ScatterTile(float* tile, int rows, long q0, float* c, long outPlane)
     {
+        if (shifted && sourceW >= Vector512<float>.Count && typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
+        {
+            ScatterShiftedTile512(tile, rows, q0, c, outPlane);
+            return;
+        }
+
         long width = shifted ? sourceW : g.OutWidth;
         long end = Math.Min(q0 + nr, positions);
         long q = q0;
@@ -369,6 +454,47 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             }
 
             q += run;
+        }
+    }
+
+    /// <summary>
+    /// Shifted-mode scatter with one or two masked stores per tile vector: a vector of 16 positions
+    /// on the padded width crosses at most one row end (the width is at least 16), so its lanes land
+    /// in this output row and the next, the padding lanes between them dropped. Replaces a span copy
+    /// per row segment, which cost about 7% of S2 (32x112x112, 3x3 pad 1) at one thread.
+    /// </summary>
+    private void ScatterShiftedTile512(float* tile, int rows, long q0, float* c, long outPlane)
+    {
+        int outW = g.OutWidth;
+        var lanes = Vector512<int>.Indices;
+        for (int j = 0; j < nr; j += Vector512<float>.Count)
+        {
+            long q = q0 + j;
+            if (q >= positions)
+            {
+                break;
+            }
+
+            long oy = q / sourceW;
+            int ox = (int)(q % sourceW);
+            var x = lanes + Vector512.Create(ox);
+            var inside = Vector512.LessThan(lanes, Vector512.Create((int)Math.Min(positions - q, Vector512<float>.Count)));
+            var thisRow = (Vector512.LessThan(x, Vector512.Create(outW)) & inside).AsSingle();
+            var nextX = x - Vector512.Create(sourceW);
+            var nextRow = (Vector512.GreaterThanOrEqual(nextX, Vector512<int>.Zero) & Vector512.LessThan(nextX, Vector512.Create(outW)) & inside).AsSingle();
+            bool crosses = nextRow != Vector512<float>.Zero;
+            float* first = c + (oy * outW) + ox;
+            float* second = c + ((oy + 1) * outW) + ox - sourceW;
+            float* src = tile + j;
+            for (int r = 0; r < rows; r++)
+            {
+                var v = Vector512.Load(src + (r * nr));
+                Avx512F.MaskStore(first + (r * outPlane), thisRow, v);
+                if (crosses)
+                {
+                    Avx512F.MaskStore(second + (r * outPlane), nextRow, v);
+                }
+            }
         }
     }
 
@@ -481,42 +607,106 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
     }
 
-    /// <summary>Per-call state of one execution; chunks are contiguous ranges of (image, group, strip) items.</summary>
+    /// <summary>
+    /// Per-call state of one execution. Each participant (one chunk per thread) first pads input
+    /// planes until none is left, waits for the others' planes, then claims ranges of items that
+    /// shrink as the work runs out (guided), so the threads finish together.
+    /// </summary>
     private sealed class Job(GemmConvolution<TOps, TVec> owner) : ParallelJob
     {
         private long items;
-        private int chunks;
+        private int participants;
+        private long padPlanes;
+        private long nextPlane;
+        private long planesDone;
+        private long nextItem;
 
         public float* Source { get; private set; }
         public long SourceLength { get; private set; }
         public float* Input { get; private set; }
         public float* Output { get; private set; }
+        public int PanelGroups { get; private set; }
         public CancellationToken Token { get; private set; }
 
-        public void Set(float* source, long sourceLength, float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        public void Set(
+            float* source, long sourceLength, float* input, float* output, long planesToPad, long itemCount, int panelGroups, int threads, CancellationToken token)
         {
             Source = source;
             SourceLength = sourceLength;
             Input = input;
             Output = output;
+            padPlanes = planesToPad;
+            nextPlane = 0;
+            planesDone = 0;
             items = itemCount;
-            chunks = chunkCount;
+            nextItem = 0;
+            PanelGroups = panelGroups;
+            participants = threads;
             Token = token;
         }
 
         protected override void RunChunk(int chunk)
         {
-            long first = items * chunk / chunks;
-            long end = items * (chunk + 1) / chunks;
+            if (padPlanes > 0)
+            {
+                PadPlanes();
+            }
+
             using var pack = NativeBufferPool.Rent(owner.PackFloats);
             using var tile = NativeBufferPool.Rent(owner.TileFloats);
-            owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
+            while (TryClaim(out long first, out long end))
+            {
+                owner.RunItems(this, first, end, pack.Pointer, tile.Pointer);
+            }
         }
 
         protected override void Clear()
         {
             Source = Input = Output = null;
             Token = default;
+        }
+
+        private void PadPlanes()
+        {
+            long plane;
+            while ((plane = Interlocked.Increment(ref nextPlane) - 1) < padPlanes)
+            {
+                try
+                {
+                    owner.PadPlane(Input, Source, plane);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref planesDone);
+                }
+            }
+
+            // Every plane is claimed by a running participant, so this wait is at most one plane copy long.
+            var spin = default(SpinWait);
+            while (Volatile.Read(ref planesDone) < padPlanes)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        private bool TryClaim(out long first, out long end)
+        {
+            while (true)
+            {
+                first = Volatile.Read(ref nextItem);
+                long remaining = items - first;
+                if (remaining <= 0)
+                {
+                    end = first;
+                    return false;
+                }
+
+                end = first + Math.Max(1, remaining / (2L * participants));
+                if (Interlocked.CompareExchange(ref nextItem, end, first) == first)
+                {
+                    return true;
+                }
+            }
         }
     }
 }

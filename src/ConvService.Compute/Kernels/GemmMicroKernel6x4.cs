@@ -6,7 +6,7 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// GEMM micro-kernel with a 6 x (4 vectors) register tile (24 accumulators): the companion of
 /// <see cref="GemmMicroKernel8x3"/> for shapes whose positions fit 4-vector strips better (e.g.
-/// 8x8 outputs) or whose channel count is a multiple of 6. Same packing contract: A [k][6], B [k][4 vectors].
+/// 8x8 outputs) or whose channel count is a multiple of 6. Same contract: A packed [k][6], row k of B at b + bRows[k].
 /// </summary>
 internal static unsafe class GemmMicroKernel6x4
 {
@@ -14,7 +14,7 @@ internal static unsafe class GemmMicroKernel6x4
     public const int Vectors = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TOps, TVec>(float* a, float* b, int depth, float* bias, float* c, nint ldc, bool accumulate)
+    public static void Run<TOps, TVec>(float* a, float* b, int* bRows, int depth, float* bias, float* c, nint ldc, bool accumulate)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
@@ -82,10 +82,11 @@ internal static unsafe class GemmMicroKernel6x4
 
         for (int k = 0; k < depth; k++)
         {
-            TVec b0 = TOps.Load(b + (0 * v));
-            TVec b1 = TOps.Load(b + (1 * v));
-            TVec b2 = TOps.Load(b + (2 * v));
-            TVec b3 = TOps.Load(b + (3 * v));
+            float* bk = b + bRows[k];
+            TVec b0 = TOps.Load(bk + (0 * v));
+            TVec b1 = TOps.Load(bk + (1 * v));
+            TVec b2 = TOps.Load(bk + (2 * v));
+            TVec b3 = TOps.Load(bk + (3 * v));
             TVec a0 = TOps.Broadcast(a[0]);
             c00 = TOps.MultiplyAdd(a0, b0, c00);
             c01 = TOps.MultiplyAdd(a0, b1, c01);
@@ -117,7 +118,6 @@ internal static unsafe class GemmMicroKernel6x4
             c52 = TOps.MultiplyAdd(a5, b2, c52);
             c53 = TOps.MultiplyAdd(a5, b3, c53);
             a += Rows;
-            b += Vectors * v;
         }
 
         TOps.Store(c + (0 * ldc) + (0 * v), c00);

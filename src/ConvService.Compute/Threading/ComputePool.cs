@@ -7,6 +7,13 @@ namespace ConvService.Compute.Threading;
 /// </summary>
 internal sealed class ComputePool
 {
+    /// <summary>
+    /// How long a helper keeps polling for the next job before it blocks: waking a blocked thread
+    /// costs tens of microseconds on these VMs, more than a whole small convolution (S1 at 2 threads:
+    /// 0.026 ms median without spinning, 0.014 ms with 50 us; 200 us gained nothing more).
+    /// </summary>
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 20_000;
+
     private readonly Queue<ParallelJob> queue = new();
     private readonly SemaphoreSlim pending = new(0);
     private int idleHelpers;
@@ -63,6 +70,7 @@ internal sealed class ComputePool
         while (true)
         {
             Interlocked.Increment(ref idleHelpers);
+            SpinForWork();
             pending.Wait();
             Interlocked.Decrement(ref idleHelpers);
             ParallelJob job;
@@ -79,6 +87,16 @@ internal sealed class ComputePool
             {
                 job.Release();
             }
+        }
+    }
+
+    /// <summary>Polls (without locking) for a queued job for up to <see cref="SpinTicks"/>; the semaphore then takes it without blocking.</summary>
+    private void SpinForWork()
+    {
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+        while (pending.CurrentCount == 0 && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
+        {
+            Thread.SpinWait(8);
         }
     }
 }
