@@ -34,7 +34,7 @@ public sealed class IdleMemoryTrimmerTests(WebApplicationFactory<Program> factor
     }
 
     [Fact]
-    public async Task FollowUpCollectionsRunWhileIdleAndGetsDoNotCountAsActivity()
+    public async Task FollowUpCollectionsRunWhileIdleAndProbesDoNotCountAsActivity()
     {
         using var host = factory.WithSettings(("ConvService:IdleTrimSeconds", "0.3"));
         using var client = host.CreateClient();
@@ -45,9 +45,11 @@ public sealed class IdleMemoryTrimmerTests(WebApplicationFactory<Program> factor
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await client.PostJsonAsync("/v1/convolve", "{\"input\":")).StatusCode);
         await WaitForAsync(() => trimmer.Trims == 1);
         // Health probes and scrapes while idle neither trigger a new trim nor hold the follow-ups back.
+        var health = new global::Grpc.Health.V1.Health.HealthClient(host.CreateChannel());
         for (int i = 0; i < 10; i++)
         {
             (await client.GetAsync("/healthz")).EnsureSuccessStatusCode();
+            await health.CheckAsync(new global::Grpc.Health.V1.HealthCheckRequest());
             await Task.Delay(100);
         }
 

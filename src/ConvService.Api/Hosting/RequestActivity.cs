@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace ConvService.Api.Hosting;
 
 /// <summary>
-/// Calls (POST: gRPC and REST) in flight and finished, and how long the service has been without one. GETs (health
-/// probes, Prometheus scrapes) are not activity: they must not keep an idle service from giving memory back.
+/// Calls (POST: gRPC and REST) in flight and finished, and how long the service has been without one. Probes and
+/// scrapes are not activity (GET /healthz, /metrics, and the gRPC health and reflection services): a probe every
+/// few seconds must neither keep an idle service from giving memory back nor make it trim after every probe.
 /// </summary>
 public sealed class RequestActivity
 {
@@ -22,7 +23,8 @@ public sealed class RequestActivity
 
     public async Task TrackAsync(HttpContext context, RequestDelegate next)
     {
-        if (!HttpMethods.IsPost(context.Request.Method))
+        if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path.StartsWithSegments("/grpc.health.v1.Health")
+            || context.Request.Path.Value?.StartsWith("/grpc.reflection.", StringComparison.Ordinal) == true)
         {
             await next(context);
             return;
