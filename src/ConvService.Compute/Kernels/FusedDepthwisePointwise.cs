@@ -19,7 +19,7 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
     /// <summary>Target size of one band of the intermediate tensor.</summary>
     private const long BandBytes = 256 * 1024;
 
-    /// <summary>Thread counts beyond this share its schedule (each schedule may add pointwise plans).</summary>
+    /// <summary>Thread counts beyond this share its schedule (each may add two small pointwise plans sharing the packed weights).</summary>
     private const int MaxScheduledThreads = 16;
 
     private readonly DepthwiseSeparableGeometry g;
@@ -38,6 +38,7 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         this.depthwise = depthwise;
         this.bandRows = bandRows;
         int outH = g.Depthwise.OutHeight;
+        var packedByTileRows = new Dictionary<int, (PinnedArray<float> Weights, PinnedArray<float> Bias)>();
         schedules = new BandSchedule[Math.Clamp(ComputePool.Shared.HelperCount + 1, 1, MaxScheduledThreads)];
         for (int t = 0; t < schedules.Length; t++)
         {
@@ -46,7 +47,7 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
             {
                 if (!pointwiseByRows.ContainsKey(rows))
                 {
-                    pointwiseByRows[rows] = new GemmConvolution<TOps, TVec>(BandGeometry(rows), pointwiseWeight, pointwiseBias);
+                    pointwiseByRows[rows] = new GemmConvolution<TOps, TVec>(BandGeometry(rows), pointwiseWeight, pointwiseBias, packedByTileRows: packedByTileRows);
                 }
             }
 

@@ -51,7 +51,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>True when B is read from the (padded) input in place; RunInto needs it without padding.</summary>
     internal bool ReadsSourceInPlace => shifted && !padInput;
 
-    public GemmConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true)
+    /// <param name="packedByTileRows">
+    /// Packed weights (and bias) by tile rows, shared by plans of the same weights that differ only
+    /// in the number of positions (e.g. bands of a fused kernel), so each packs them at most once.
+    /// </param>
+    public GemmConvolution(
+        Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, bool allowShifted = true,
+        Dictionary<int, (PinnedArray<float> Weights, PinnedArray<float> Bias)>? packedByTileRows = null)
     {
         g = geometry;
         cinG = g.InChannelsPerGroup;
@@ -70,9 +76,17 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
         (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
         panels = (mg + mr - 1) / mr;
-        packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * mr));
-        packedBias = new PinnedArray<float>((long)g.Groups * panels * mr);
-        PackWeights(weight, bias);
+        if (packedByTileRows != null && packedByTileRows.TryGetValue(mr, out var packed))
+        {
+            (packedA, packedBias) = packed;
+        }
+        else
+        {
+            packedA = new PinnedArray<float>(checked((long)g.Groups * panels * depth * mr));
+            packedBias = new PinnedArray<float>((long)g.Groups * panels * mr);
+            PackWeights(weight, bias);
+            packedByTileRows?.Add(mr, (packedA, packedBias));
+        }
         if (shifted)
         {
             padInput = pads;
