@@ -21,6 +21,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
     where TVec : unmanaged
 {
+    /// <summary>Vectors of the narrow kernels (8 x 2, 6 x 2) that run a last strip this narrow.</summary>
+    private const int TailVectors = GemmMicroKernel8x2.Vectors;
+
     /// <summary>Below this many multiply-adds per thread, splitting a request costs more than it gains.</summary>
     internal const long MinWorkPerThread = 64 * 1024;
 
@@ -252,13 +255,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         {
             int columns = vectors * TOps.Count;
             double rowWork = (double)((mg + rows - 1) / rows) * rows;
-            double packedCost = Math.Ceiling((double)outPositions / columns) * columns * (rowWork + 12);
+            double packedCost = IssuedColumns(outPositions, vectors) * (rowWork + 12);
             if (packedCost < bestCost)
             {
                 (best, bestCost) = ((rows, columns, false), packedCost);
             }
 
-            double shiftedCost = Math.Ceiling((double)shiftedPositions / columns) * columns * (rowWork + 1);
+            double shiftedCost = IssuedColumns(shiftedPositions, vectors) * (rowWork + 1);
             if (shiftable && shiftedCost <= bestCost)
             {
                 (best, bestCost) = ((rows, columns, true), shiftedCost);
@@ -273,7 +276,17 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     {
         var (rows, columns, _) = ChooseTileAndMode(true, positions, positions, outChannels);
         double rowWork = (double)((outChannels + rows - 1) / rows) * rows;
-        return Math.Ceiling((double)positions / columns) * columns * rowWork / positions;
+        return IssuedColumns(positions, columns / TOps.Count) * rowWork / positions;
+    }
+
+    /// <summary>Positions a plan with strips of <paramref name="vectors"/> vectors computes, the last strip two vectors wide when that covers it.</summary>
+    private static double IssuedColumns(long positions, int vectors)
+    {
+        int v = TOps.Count;
+        long columns = (long)vectors * v;
+        long left = positions % columns;
+        long tail = left == 0 ? 0 : left <= TailVectors * v && vectors > TailVectors ? TailVectors * v : columns;
+        return (double)(positions / columns * columns) + tail;
     }
 
     private void PackWeights(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -420,12 +433,15 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         float* shiftedBase = null;
         long shiftedAvailable = 0;
         bool readInPlace = false;
+
+        // A last strip whose positions fit in two vectors runs the two-vector kernel of the same rows.
+        bool narrow = nr > TailVectors * TOps.Count && positions - q0 <= TailVectors * TOps.Count;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
-            readInPlace = shiftedAvailable - maxShift >= nr;
+            readInPlace = shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
         }
         else
         {
@@ -471,7 +487,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 nint ldc = inPlace ? (nint)outPlane : nr;
                 if (mr == GemmMicroKernel8x3.Rows)
                 {
-                    GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    if (narrow)
+                    {
+                        GemmMicroKernel8x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    }
+                    else
+                    {
+                        GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    }
+                }
+                else if (narrow)
+                {
+                    GemmMicroKernel6x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
