@@ -57,6 +57,23 @@ public sealed class FusedBandScheduleTests
         }
     }
 
+    [Fact]
+    public void BusiestThreadRowsFollowInOrderClaims()
+    {
+        // S8: 56 rows in bands of 12. Whole bands leave one thread 12+12+8 against 12+12; pieces give 12+12+4 each.
+        var uniform = BandSchedule.For(56, 12, 1);
+        var split = BandSchedule.For(56, 12, 2);
+        Assert.Equal([12, 12, 12, 12, 8], uniform.Rows);
+        Assert.Equal([12, 12, 12, 12, 4, 4], split.Rows);
+        Assert.Equal(32, uniform.BusiestThreadRows(1, 2));
+        Assert.Equal(28, split.BusiestThreadRows(1, 2));
+        Assert.Equal(56, uniform.BusiestThreadRows(1, 1));
+
+        // Two images of 5 bands: 12,12,12,12,8 | 12,12,12,12,8 claimed in order by 2 threads.
+        Assert.Equal(56, uniform.BusiestThreadRows(2, 2));
+        Assert.Equal(56, split.BusiestThreadRows(2, 2));
+    }
+
     [Theory]
     [MemberData(nameof(AllLevels))]
     public void FusedBandsWithLeftoverRowsMatchTheReferenceAtOneAndTwoThreads(SimdLevel level)

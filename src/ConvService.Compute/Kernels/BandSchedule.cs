@@ -21,6 +21,36 @@ internal sealed class BandSchedule
 
     public int Count => Rows.Length;
 
+    /// <summary>
+    /// Rows the busiest of <paramref name="threads"/> threads computes when the bands of
+    /// <paramref name="images"/> images are claimed in order, each by the first thread free.
+    /// </summary>
+    public long BusiestThreadRows(int images, int threads)
+    {
+        Span<long> busy = stackalloc long[Math.Clamp(threads, 1, 64)];
+        for (int n = 0; n < images; n++)
+        {
+            foreach (int rows in Rows)
+            {
+                int free = 0;
+                for (int t = 1; t < busy.Length; t++)
+                {
+                    free = busy[t] < busy[free] ? t : free;
+                }
+
+                busy[free] += rows;
+            }
+        }
+
+        long max = 0;
+        foreach (long b in busy)
+        {
+            max = Math.Max(max, b);
+        }
+
+        return max;
+    }
+
     public static BandSchedule For(int height, int bandRows, int threads)
     {
         var rows = new List<int>();

@@ -40,9 +40,12 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         int outH = g.Depthwise.OutHeight;
         var packedByTileRows = new Dictionary<int, (PinnedArray<float> Weights, PinnedArray<float> Bias)>();
         schedules = new BandSchedule[Math.Clamp(ComputePool.Shared.HelperCount + 1, 1, MaxScheduledThreads)];
+        var uniform = BandSchedule.For(outH, bandRows, 1);
         for (int t = 0; t < schedules.Length; t++)
         {
-            var schedule = BandSchedule.For(outH, bandRows, t + 1);
+            // Cut pieces only where they shorten the busiest thread (a batch may balance whole bands already).
+            var split = BandSchedule.For(outH, bandRows, t + 1);
+            var schedule = split.BusiestThreadRows(g.Depthwise.Batch, t + 1) < uniform.BusiestThreadRows(g.Depthwise.Batch, t + 1) ? split : uniform;
             foreach (int rows in schedule.Rows)
             {
                 if (!pointwiseByRows.ContainsKey(rows))
