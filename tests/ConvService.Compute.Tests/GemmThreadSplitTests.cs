@@ -57,6 +57,65 @@ public sealed class GemmThreadSplitTests
 
     [Theory]
     [MemberData(nameof(AllLevels))]
+    public void LastStripsOfEveryWidthMatchTheReferenceAtOneAndTwoThreads(SimdLevel level)
+    {
+        var random = new Random(80);
+        var padOne = new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 };
+
+        // Output channels for 8-row and 6-row tiles; position counts through every remainder of a
+        // 3- or 4-vector strip (narrow two-vector last strips and full-width ones).
+        foreach (int outChannels in new[] { 16, 12, 21 })
+        {
+            for (int width = 1; width <= 70; width++)
+            {
+                bool pointwise = width % 2 == 0;
+                var g = pointwise
+                    ? ConvShapes.Standard([1, 5, 1, width], [outChannels, 5, 1, 1], [outChannels], new Conv2dOptions())
+                    : ConvShapes.Standard([1, 3, 2, width], [outChannels, 3, 3, 3], [outChannels], padOne);
+                var input = TestData.Random(random, g.InputElements);
+                var weight = TestData.Random(random, g.WeightElements);
+                var bias = TestData.Random(random, outChannels);
+                var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var actual = new float[g.OutputElements];
+                    var result = TestData.Engine(level, threads).Convolve(g, input, weight, bias, actual);
+                    string context = $"{level} {g.ShapeSummary} threads {threads} ({result.Algorithm})";
+                    Assert.True(result.Algorithm.Contains("gemm", StringComparison.Ordinal), context);
+                    TestData.AssertClose(expected, magnitude, actual, context);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLevels))]
+    public void PaddedRowsOfEveryVectorRemainderMatchTheReferenceAtOneAndTwoThreads(SimdLevel level)
+    {
+        var random = new Random(79);
+
+        // Padded row pitches just below, at and past multiples of 16, left pads wider than a vector.
+        (int Width, int Left, int Right)[] rows = [(13, 1, 1), (15, 1, 0), (16, 0, 1), (17, 1, 1), (31, 3, 2), (33, 17, 0), (46, 2, 1)];
+        foreach (var (width, left, right) in rows)
+        {
+            var options = new Conv2dOptions { PadTop = 1, PadLeft = left, PadBottom = 2, PadRight = right };
+            var g = ConvShapes.Standard([2, 5, random.Next(3, 12), width], [9, 5, 3, 3], [9], options);
+            var input = TestData.Random(random, g.InputElements);
+            var weight = TestData.Random(random, g.WeightElements);
+            var bias = TestData.Random(random, 9);
+            var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var actual = new float[g.OutputElements];
+                var result = TestData.Engine(level, threads).Convolve(g, input, weight, bias, actual);
+                Assert.StartsWith("implicit-gemm-", result.Algorithm);
+                TestData.AssertClose(expected, magnitude, actual, $"{level} {g.ShapeSummary} threads {threads} ({result.Algorithm})");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllLevels))]
     public void PaddedInputsPaddedByTheWorkersMatchTheReference(SimdLevel level)
     {
         var engine = TestData.Engine(level, threads: 2);

@@ -8,6 +8,9 @@ namespace ConvService.Compute.Kernels;
 /// Depthwise-separable convolution in bands of output rows: the depthwise stage writes a band of
 /// every intermediate channel into a buffer sized to stay in L2, and the pointwise GEMM consumes
 /// it at once, so the intermediate tensor never goes out to memory and bands run in parallel.
+/// With several threads the rows left after the last full round of bands are cut into one piece
+/// per thread, so the threads finish together (S8, 56 rows in bands of 12, at 2 threads: bands
+/// 12+12+8 against 12+12 rows became 12+12+4 against 12+12+4).
 /// </summary>
 internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -16,12 +19,16 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
     /// <summary>Target size of one band of the intermediate tensor.</summary>
     private const long BandBytes = 256 * 1024;
 
+    /// <summary>Thread counts beyond this share its schedule (each may add two small pointwise plans sharing the packed weights).</summary>
+    private const int MaxScheduledThreads = 16;
+
     private readonly DepthwiseSeparableGeometry g;
     private readonly DepthwiseConvolution<TOps, TVec> depthwise;
-    private readonly GemmConvolution<TOps, TVec> bandPointwise;
-    private readonly GemmConvolution<TOps, TVec>? lastBandPointwise;
+    private readonly Dictionary<int, GemmConvolution<TOps, TVec>> pointwiseByRows = [];
+    private readonly BandSchedule[] schedules;
     private readonly int bandRows;
-    private readonly int bands;
+    private readonly long packFloats;
+    private readonly long tileFloats;
     private readonly JobPool jobs;
 
     private FusedDepthwisePointwise(
@@ -31,12 +38,29 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         this.depthwise = depthwise;
         this.bandRows = bandRows;
         int outH = g.Depthwise.OutHeight;
-        bands = (outH + bandRows - 1) / bandRows;
-        bandPointwise = new GemmConvolution<TOps, TVec>(BandGeometry(bandRows), pointwiseWeight, pointwiseBias);
-        int lastRows = outH - ((bands - 1) * bandRows);
-        if (lastRows != bandRows)
+        var packedByTileRows = new Dictionary<int, (PinnedArray<float> Weights, PinnedArray<float> Bias)>();
+        schedules = new BandSchedule[Math.Clamp(ComputePool.Shared.HelperCount + 1, 1, MaxScheduledThreads)];
+        var uniform = BandSchedule.For(outH, bandRows, 1);
+        for (int t = 0; t < schedules.Length; t++)
         {
-            lastBandPointwise = new GemmConvolution<TOps, TVec>(BandGeometry(lastRows), pointwiseWeight, pointwiseBias);
+            // Cut pieces only where they shorten the busiest thread (a batch may balance whole bands already).
+            var split = BandSchedule.For(outH, bandRows, t + 1);
+            var schedule = split.BusiestThreadRows(g.Depthwise.Batch, t + 1) < uniform.BusiestThreadRows(g.Depthwise.Batch, t + 1) ? split : uniform;
+            foreach (int rows in schedule.Rows)
+            {
+                if (!pointwiseByRows.ContainsKey(rows))
+                {
+                    pointwiseByRows[rows] = new GemmConvolution<TOps, TVec>(BandGeometry(rows), pointwiseWeight, pointwiseBias, packedByTileRows: packedByTileRows);
+                }
+            }
+
+            schedules[t] = schedule;
+        }
+
+        foreach (var plan in pointwiseByRows.Values)
+        {
+            packFloats = Math.Max(packFloats, plan.PackFloats);
+            tileFloats = Math.Max(tileFloats, plan.TileFloats);
         }
 
         jobs = new JobPool(() => new Job(this));
@@ -77,16 +101,20 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         }
 
         var fused = new FusedDepthwisePointwise<TOps, TVec>(g, depthwise, pointwiseWeight, pointwiseBias, rows);
-        return fused.bandPointwise.ReadsSourceInPlace && (fused.lastBandPointwise?.ReadsSourceInPlace ?? true) ? fused : null;
+        return fused.pointwiseByRows.Values.All(p => p.ReadsSourceInPlace) ? fused : null;
     }
 
     public void Execute(float* input, long inputLength, float* output, int maxThreads, CancellationToken cancellationToken)
     {
-        long items = (long)g.Depthwise.Batch * bands;
-        int threads = (int)Math.Clamp(g.Multiplications / GemmConvolution<TOps, TVec>.MinWorkPerThread, 1, Math.Max(1, Math.Min(maxThreads, items)));
-        int chunks = threads == 1 ? 1 : (int)Math.Min(items, threads * 4L);
+        long uniformItems = (long)g.Depthwise.Batch * schedules[0].Count;
+        int threads = (int)Math.Clamp(g.Multiplications / GemmConvolution<TOps, TVec>.MinWorkPerThread, 1, Math.Max(1, Math.Min(maxThreads, uniformItems)));
+        var schedule = schedules[Math.Min(threads, schedules.Length) - 1];
+        long items = (long)g.Depthwise.Batch * schedule.Count;
+
+        // One chunk per band: claimed in order, the full bands go first and the pieces last.
+        int chunks = threads == 1 ? 1 : (int)Math.Min(items, int.MaxValue);
         var job = (Job)jobs.Rent();
-        job.Set(input, output, items, chunks, cancellationToken);
+        job.Set(input, output, schedule, items, chunks, cancellationToken);
         ComputePool.Shared.Run(job, chunks, threads);
     }
 
@@ -100,16 +128,18 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         long bandFloats = (dw.OutChannels * bandPlane) + 256;
         using var workspace = depthwise.RentWorkspace();
         using var band = NativeBufferPool.Rent(bandFloats);
-        using var pack = NativeBufferPool.Rent(Math.Max(bandPointwise.PackFloats, lastBandPointwise?.PackFloats ?? 0));
-        using var tile = NativeBufferPool.Rent(Math.Max(bandPointwise.TileFloats, lastBandPointwise?.TileFloats ?? 0));
+        using var pack = NativeBufferPool.Rent(packFloats);
+        using var tile = NativeBufferPool.Rent(tileFloats);
+        var schedule = job.Schedule!;
         long inPlane = (long)dw.InHeight * dw.InWidth;
         long outPlane = (long)g.Pointwise.OutHeight * g.Pointwise.OutWidth;
         int multiplier = g.DepthMultiplier;
         for (long item = first; item < end; item++)
         {
-            int n = (int)(item / bands);
-            int oy0 = (int)(item % bands) * bandRows;
-            int rows = Math.Min(bandRows, dw.OutHeight - oy0);
+            int n = (int)(item / schedule.Count);
+            int index = (int)(item % schedule.Count);
+            int oy0 = schedule.Starts[index];
+            int rows = schedule.Rows[index];
             long plane = (long)rows * dw.OutWidth;
             for (int c = 0; c < dw.InChannels; c++)
             {
@@ -117,7 +147,7 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
                 depthwise.RunRows(workspace, source, c, oy0, oy0 + rows, band.Pointer + ((long)c * multiplier * plane), plane, job.Token);
             }
 
-            var pointwise = rows == bandRows ? bandPointwise : lastBandPointwise!;
+            var pointwise = pointwiseByRows[rows];
             float* imageOutput = job.Output + ((long)n * g.Pointwise.OutChannels * outPlane);
             pointwise.RunInto(band.Pointer, bandFloats, imageOutput, outPlane, (long)oy0 * dw.OutWidth, pack.Pointer, tile.Pointer);
         }
@@ -130,12 +160,14 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
 
         public float* Input { get; private set; }
         public float* Output { get; private set; }
+        public BandSchedule? Schedule { get; private set; }
         public CancellationToken Token { get; private set; }
 
-        public void Set(float* input, float* output, long itemCount, int chunkCount, CancellationToken token)
+        public void Set(float* input, float* output, BandSchedule schedule, long itemCount, int chunkCount, CancellationToken token)
         {
             Input = input;
             Output = output;
+            Schedule = schedule;
             items = itemCount;
             chunks = chunkCount;
             Token = token;
@@ -147,6 +179,7 @@ internal sealed unsafe class FusedDepthwisePointwise<TOps, TVec> : IConvolutionK
         protected override void Clear()
         {
             Input = Output = null;
+            Schedule = null;
             Token = default;
         }
     }
