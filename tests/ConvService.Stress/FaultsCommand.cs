@@ -9,7 +9,7 @@ namespace ConvService.Stress;
 /// `faults`: for S seconds, clients that cancel costly calls mid-computation (short deadlines
 /// and explicit cancellation, gRPC and REST), clients that drop their connection mid-call, and
 /// slow readers of a 10 MB REST answer, while one well-behaved client (a separate process)
-/// checks every answer it gets and must keep a share of the rate it has alone. Afterwards the compute pool must be empty and RSS back near its baseline.
+/// checks every answer it gets and must keep being served (a minimum rate and a bounded p99). Afterwards the compute pool must be empty and RSS back near its baseline.
 /// </summary>
 public static class FaultsCommand
 {
@@ -24,7 +24,11 @@ public static class FaultsCommand
         using var clients = new ServiceClients(args.LoopbackUrl("grpc", "http://127.0.0.1:8081"), args.LoopbackUrl("rest", "http://127.0.0.1:8080"));
         var expensive = Workloads.Expensive();
         var large = Workloads.LargeOutput();
-        double minGoodShare = args.Number("min-good-share", 0.1);
+        // The well-behaved client must keep being served within a bounded wait. Not a share of its rate alone: with
+        // 2 slots, FIFO admission and three clients looping 15-30 ms computations, its small call waits for one of them
+        // to end or be cancelled about every time, so that share swung from 7 % to 56 % between runs of the same build.
+        double minGoodRate = args.Number("min-good-rate", 10);
+        double maxGoodP99Ms = args.Number("max-good-p99-ms", 1000);
 
         // The well-behaved client alone first: its rate under faults is judged against this.
         var alone = await WellBehavedClient.RunAsync(clients.GrpcUrl, clients.Rest.BaseAddress!, 3);
@@ -108,8 +112,8 @@ public static class FaultsCommand
             underFaults.Passed && underFaults.Served > 0,
             $"{underFaults.Served} served, every answer checked (its own load run {(underFaults.Passed ? "passed" : "failed")})");
         scorecard.Check(
-            $"faults: well-behaved client keeps at least {minGoodShare:P0} of its rate alone",
-            underFaults.Rate >= minGoodShare * alone.Rate,
+            $"faults: well-behaved client keeps being served: at least {minGoodRate:0} calls/s, p99 under {maxGoodP99Ms:0} ms",
+            underFaults.Rate >= minGoodRate && underFaults.P99 <= maxGoodP99Ms,
             $"{underFaults.Rate:0.0} calls/s under faults vs {alone.Rate:0.0} alone (p99 {underFaults.P99:0.0} ms vs {alone.P99:0.0} ms)");
         int faultFailures = faultOutcomes.Where(kv => kv.Key.Contains("FAILED", StringComparison.Ordinal)).Sum(kv => kv.Value);
         scorecard.Check("faults: cancelled and dropped calls end cleanly", faultFailures == 0, $"{faultOutcomes.Values.Sum()} fault calls, {faultFailures} unexpected statuses");
