@@ -17,14 +17,58 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
         Weight = Tensors.Make(Tensors.Random(54, 2), raw, 3, 2, 3, 3),
     };
 
+    /// <summary>These tests hold the only slot and need the small test request to queue behind it like any other.</summary>
+    private static readonly (string, string) NoExpress = ("ConvService:ExpressMultiplications", "0");
+
     /// <summary>Takes the only compute slot, as a long computation would.</summary>
     private static ValueTask<IDisposable> HoldSlotAsync(WebApplicationFactory<Program> host) =>
         host.Services.GetRequiredService<ComputeAdmission>().EnterAsync(new CallRecord(), null, CancellationToken.None);
 
     [Fact]
+    public async Task ACheapCallRunsInTheExpressSlotWhileAnExpensiveOneQueues()
+    {
+        // The test request costs 216 multiplications: cheap under a limit of 1000, expensive under 100.
+        using var cheapHost = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:ExpressMultiplications", "1000"));
+        using var expensiveHost = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:ExpressMultiplications", "100"));
+        var cheapSlot = await HoldSlotAsync(cheapHost);
+        var expensiveSlot = await HoldSlotAsync(expensiveHost);
+
+        var served = await cheapHost.CreateConvolutionClient().ConvolveAsync(Request(true)).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(10));
+        var queued = expensiveHost.CreateConvolutionClient().ConvolveAsync(Request(true)).ResponseAsync;
+        await Task.Delay(200);
+
+        Assert.Equal([1L, 3, 2, 2], served.Output.Shape);
+        Assert.False(queued.IsCompleted);
+        expensiveSlot.Dispose();
+        Assert.Equal([1L, 3, 2, 2], (await queued).Output.Shape);
+        cheapSlot.Dispose();
+    }
+
+    [Fact]
+    public async Task CheapCallsQueueOnlyBehindOtherCheapCalls()
+    {
+        using var host = factory.WithSettings(
+            ("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "1"), ("ConvService:ExpressMultiplications", "1000"));
+        var admission = host.Services.GetRequiredService<ComputeAdmission>();
+        var regular = await HoldSlotAsync(host);
+        var express = await HoldSlotAsync(host); // a cheap call already in the express slot
+
+        var queued = host.CreateConvolutionClient().ConvolveAsync(Request(true)).ResponseAsync;
+        await Task.Delay(200);
+        Assert.False(queued.IsCompleted);
+        Assert.Equal(1, admission.Snapshot().Queued);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => host.CreateConvolutionClient().ConvolveAsync(Request(true)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+
+        express.Dispose(); // the express slot frees first: the cheap call does not wait for the long one
+        Assert.Equal([1L, 3, 2, 2], (await queued).Output.Shape);
+        regular.Dispose();
+    }
+
+    [Fact]
     public async Task FullQueueRefusesAtOnceWithRetryHint()
     {
-        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "0"));
+        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), NoExpress, ("ConvService:MaxQueuedComputations", "0"));
         var client = host.CreateConvolutionClient();
         var rest = host.CreateClient();
         var slot = await HoldSlotAsync(host);
@@ -46,7 +90,7 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
     [Fact]
     public async Task QueuedCallRunsWhenTheSlotFrees()
     {
-        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "1"));
+        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), NoExpress, ("ConvService:MaxQueuedComputations", "1"));
         var client = host.CreateConvolutionClient();
         var slot = await HoldSlotAsync(host);
 
@@ -62,7 +106,7 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
     public async Task ServerDeadlineStopsCallsWithoutOne()
     {
         using var host = factory.WithSettings(
-            ("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "4"), ("ConvService:DefaultDeadlineSeconds", "0.2"));
+            ("ConvService:MaxConcurrentComputations", "1"), NoExpress, ("ConvService:MaxQueuedComputations", "4"), ("ConvService:DefaultDeadlineSeconds", "0.2"));
         using var slot = await HoldSlotAsync(host);
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => host.CreateConvolutionClient().ConvolveAsync(Request(true)).ResponseAsync);
@@ -76,7 +120,7 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
     public async Task ClientDeadlineReachesTheQueuedCall()
     {
         var sink = new CollectingSink();
-        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "4"))
+        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), NoExpress, ("ConvService:MaxQueuedComputations", "4"))
             .WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton<Serilog.Core.ILogEventSink>(sink)));
         using var slot = await HoldSlotAsync(host);
 
@@ -93,7 +137,7 @@ public sealed class AdmissionTests(WebApplicationFactory<Program> factory) : ICl
     public async Task CancelledWaiterLeavesTheQueue()
     {
         var sink = new CollectingSink();
-        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), ("ConvService:MaxQueuedComputations", "1"))
+        using var host = factory.WithSettings(("ConvService:MaxConcurrentComputations", "1"), NoExpress, ("ConvService:MaxQueuedComputations", "1"))
             .WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddSingleton<Serilog.Core.ILogEventSink>(sink)));
         var client = host.CreateConvolutionClient();
         var slot = await HoldSlotAsync(host);

@@ -13,7 +13,10 @@ namespace ConvService.Api.Admission;
 /// <summary>
 /// Decides whether a computation may run: size and cost limits (checked from the geometry, before
 /// anything is allocated), then a slot in a bounded compute pool with a bounded queue. A full queue
-/// refuses at once with a retry hint instead of queueing without bound.
+/// refuses at once with a retry hint instead of queueing without bound. Cheap calls (at most
+/// ConvService:ExpressMultiplications) that find every slot busy take one extra express slot, queueing
+/// only behind other cheap calls: with FIFO slots alone, a sub-millisecond call waits for a computation
+/// that may take seconds. So at most MaxConcurrentComputations + 1 computations run, the extra one cheap.
 /// </summary>
 public sealed class ComputeAdmission : IDisposable
 {
@@ -22,6 +25,7 @@ public sealed class ComputeAdmission : IDisposable
 
     private readonly ConvServiceOptions _options;
     private readonly ConcurrencyLimiter _limiter;
+    private readonly ConcurrencyLimiter _express;
     private readonly ConvMetrics _metrics;
     private readonly ReadinessState _readiness;
     private int _running;
@@ -36,6 +40,12 @@ public sealed class ComputeAdmission : IDisposable
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = _options.MaxConcurrentComputations,
+            QueueLimit = _options.MaxQueuedComputations,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        _express = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = 1,
             QueueLimit = _options.MaxQueuedComputations,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
@@ -75,14 +85,21 @@ public sealed class ComputeAdmission : IDisposable
         }
 
         long started = Stopwatch.GetTimestamp();
+        bool cheap = call.Multiplications <= _options.ExpressMultiplications;
         var lease = _limiter.AttemptAcquire();
+        if (!lease.IsAcquired && cheap)
+        {
+            lease.Dispose();
+            lease = _express.AttemptAcquire();
+        }
+
         if (!lease.IsAcquired)
         {
             lease.Dispose();
             _metrics.ChangeQueued(1);
             try
             {
-                lease = await _limiter.AcquireAsync(1, cancellationToken);
+                lease = await (cheap ? _express : _limiter).AcquireAsync(1, cancellationToken);
             }
             finally
             {
@@ -121,10 +138,15 @@ public sealed class ComputeAdmission : IDisposable
     public (long Available, long Queued) Snapshot()
     {
         var statistics = _limiter.GetStatistics();
-        return (statistics?.CurrentAvailablePermits ?? 0, statistics?.CurrentQueuedCount ?? 0);
+        var express = _express.GetStatistics();
+        return (statistics?.CurrentAvailablePermits ?? 0, (statistics?.CurrentQueuedCount ?? 0) + (express?.CurrentQueuedCount ?? 0));
     }
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose()
+    {
+        _limiter.Dispose();
+        _express.Dispose();
+    }
 
     private sealed class Slot(RateLimitLease lease, ComputeAdmission admission) : IDisposable
     {

@@ -42,6 +42,13 @@ public sealed class ConvServiceOptions
     [Range(1, 4096)]
     public int MaxConcurrentComputations { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Calls costing at most this many multiplications that find every slot busy run in one extra express slot
+    /// (queueing only behind other such calls), so cheap calls do not wait behind expensive ones; 0 turns it off.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long ExpressMultiplications { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Computations waiting for a slot; beyond it a call is refused at once (RESOURCE_EXHAUSTED / HTTP 429).</summary>
     [Range(0, 1_000_000)]
     public int MaxQueuedComputations { get; set; } = 64;
