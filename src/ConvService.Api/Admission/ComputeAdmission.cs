@@ -29,8 +29,6 @@ public sealed class ComputeAdmission : IDisposable
     private readonly ConvMetrics _metrics;
     private readonly ReadinessState _readiness;
     private int _running;
-    private long _lastReleaseTimestamp = Stopwatch.GetTimestamp();
-    private long _completed;
 
     public ComputeAdmission(IOptions<ConvServiceOptions> options, ConvMetrics metrics, ReadinessState readiness)
     {
@@ -113,7 +111,11 @@ public sealed class ComputeAdmission : IDisposable
         {
             lease.Dispose();
             // REST clients read Retry-After; gRPC clients get grpc-retry-pushback-ms in the trailers.
-            httpContext?.Response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            if (httpContext is not null)
+            {
+                SetRetryAfter(httpContext.Response);
+            }
+
             throw RpcErrors.Busy(
                 $"all {_options.MaxConcurrentComputations} compute slots are busy and the queue of {_options.MaxQueuedComputations} is full; retry after {RetryAfter.TotalSeconds:0} s",
                 RetryAfter);
@@ -125,14 +127,12 @@ public sealed class ComputeAdmission : IDisposable
         return new Slot(lease, this);
     }
 
+    /// <summary>The Retry-After header every refusal that is worth retrying carries (REST).</summary>
+    public static void SetRetryAfter(HttpResponse response) =>
+        response.Headers.RetryAfter = ((int)RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+
     /// <summary>Computations holding a slot right now.</summary>
     public int Running => Volatile.Read(ref _running);
-
-    /// <summary>Computations that have released their slot since start.</summary>
-    public long Completed => Interlocked.Read(ref _completed);
-
-    /// <summary>How long no computation has been running (zero while one is).</summary>
-    public TimeSpan IdleFor => Running > 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastReleaseTimestamp));
 
     /// <summary>Slots free and callers waiting right now.</summary>
     public (long Available, long Queued) Snapshot()
@@ -157,8 +157,6 @@ public sealed class ComputeAdmission : IDisposable
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 Interlocked.Decrement(ref admission._running);
-                Interlocked.Exchange(ref admission._lastReleaseTimestamp, Stopwatch.GetTimestamp());
-                Interlocked.Increment(ref admission._completed);
                 admission._metrics.ChangeInflight(-1);
                 lease.Dispose();
             }

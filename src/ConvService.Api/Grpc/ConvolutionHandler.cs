@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ConvService.Api.Admission;
 using ConvService.Api.Configuration;
+using ConvService.Api.Hosting;
 using ConvService.Api.Mapping;
 using ConvService.Api.Telemetry;
 using ConvService.Compute;
@@ -130,14 +131,11 @@ public sealed class ConvolutionHandler(
         return ContractMapper.ToResponse(estimate);
     }
 
-    private static bool IsGrpc(HttpContext httpContext) =>
-        httpContext.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
-
     private async Task<ConvolveResponse> RunAsync(
         ServerCallContext context, CallRecord call, bool raw, long[] outputShape, long outputElements, ComputeStep compute)
     {
         var httpContext = context.GetHttpContext();
-        if (outputElements > options.Value.MaxRestOutputElements && !IsGrpc(httpContext))
+        if (outputElements > options.Value.MaxRestOutputElements && !httpContext.Request.IsGrpc())
         {
             throw RpcErrors.OverLimit(
                 $"the output would have {outputElements} elements; REST (JSON) responses carry at most {options.Value.MaxRestOutputElements} " +

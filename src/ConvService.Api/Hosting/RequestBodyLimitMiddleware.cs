@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using ConvService.Api.Admission;
 using ConvService.Api.Configuration;
@@ -22,7 +21,7 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Co
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+        if (request.IsGrpc())
         {
             await next(context);
             return;
@@ -71,7 +70,7 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Co
 
         if (!budget.TryReserve(bodyBytes))
         {
-            context.Response.Headers.RetryAfter = ((int)ComputeAdmission.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            ComputeAdmission.SetRetryAfter(context.Response);
             await RejectAsync(context, StatusCodes.Status429TooManyRequests,
                 $"{budget.InFlightBytes} bytes of REST request bodies are being served and this one has {bodyBytes}; the limit is " +
                 $"{budget.LimitBytes} (ConvService:MaxRestBytesInFlight); retry after {ComputeAdmission.RetryAfter.TotalSeconds:0} s, " +
