@@ -13,8 +13,7 @@ namespace ConvService.Api.Tests;
 /// </summary>
 public sealed class RestBodyBudgetTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
-    private const string Body =
-        "{\"input\":{\"shape\":[1,1,3,3],\"data\":[1,1,1,1,1,1,1,1,1]},\"weight\":{\"shape\":[1,1,2,2],\"data\":[1,1,1,1]}}";
+    private const string Body = TestHost.SmallConvolveJson;
 
     [Fact]
     public void ABodyFitsWhenItIsAloneOrWithinWhatIsLeft()

@@ -11,6 +11,10 @@ namespace ConvService.Api.Tests;
 /// <summary>In-process hosting helpers: a factory with configuration overrides, a gRPC client and a REST client over it.</summary>
 internal static class TestHost
 {
+    /// <summary>A 3x3 input of ones with a 2x2 kernel of ones, as JSON: a cheap REST call whose output is [4,4,4,4].</summary>
+    public const string SmallConvolveJson =
+        "{\"input\":{\"shape\":[1,1,3,3],\"data\":[1,1,1,1,1,1,1,1,1]},\"weight\":{\"shape\":[1,1,2,2],\"data\":[1,1,1,1]}}";
+
     public static WebApplicationFactory<Program> WithSettings(this WebApplicationFactory<Program> factory, params (string Key, string Value)[] settings) =>
         factory.WithWebHostBuilder(builder =>
         {

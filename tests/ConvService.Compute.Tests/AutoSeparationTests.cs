@@ -3,7 +3,7 @@ namespace ConvService.Compute.Tests;
 /// <summary>Rank-1 kernels sent to Convolve run as column + row passes and still match the direct definition.</summary>
 public sealed class AutoSeparationTests
 {
-    public static TheoryData<SimdLevel> AllLevels() => ConvolutionEngineTests.AllLevels();
+    public static TheoryData<SimdLevel> AllLevels() => TestData.AllLevels();
 
     [Theory]
     [MemberData(nameof(AllLevels))]

@@ -17,16 +17,7 @@ public sealed class ConvolutionEngineTests
         return data;
     }
 
-    public static TheoryData<SimdLevel> AllLevels()
-    {
-        var data = new TheoryData<SimdLevel>();
-        foreach (var level in TestData.Levels)
-        {
-            data.Add(level);
-        }
-
-        return data;
-    }
+    public static TheoryData<SimdLevel> AllLevels() => TestData.AllLevels();
 
     [Theory]
     [MemberData(nameof(LevelsAndSeeds))]

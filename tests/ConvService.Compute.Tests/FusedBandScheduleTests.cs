@@ -8,16 +8,7 @@ namespace ConvService.Compute.Tests;
 /// </summary>
 public sealed class FusedBandScheduleTests
 {
-    public static TheoryData<SimdLevel> AllLevels()
-    {
-        var data = new TheoryData<SimdLevel>();
-        foreach (var level in TestData.Levels)
-        {
-            data.Add(level);
-        }
-
-        return data;
-    }
+    public static TheoryData<SimdLevel> AllLevels() => TestData.AllLevels();
 
     [Fact]
     public void SchedulesCoverEveryRowOnceWithFullRoundsThenOnePiecePerThread()

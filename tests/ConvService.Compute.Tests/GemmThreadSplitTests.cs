@@ -9,16 +9,7 @@ namespace ConvService.Compute.Tests;
 /// </summary>
 public sealed class GemmThreadSplitTests
 {
-    public static TheoryData<SimdLevel> AllLevels()
-    {
-        var data = new TheoryData<SimdLevel>();
-        foreach (var level in TestData.Levels)
-        {
-            data.Add(level);
-        }
-
-        return data;
-    }
+    public static TheoryData<SimdLevel> AllLevels() => TestData.AllLevels();
 
     [Theory]
     [MemberData(nameof(AllLevels))]

@@ -31,6 +31,18 @@ internal static class TestData
 
     public static IEnumerable<SimdLevel> Levels => [SimdLevel.Scalar, SimdLevel.Vector128, SimdLevel.Vector256, SimdLevel.Vector512];
 
+    /// <summary><see cref="Levels"/> as theory data, for [MemberData] of tests run once per level.</summary>
+    public static TheoryData<SimdLevel> AllLevels()
+    {
+        var data = new TheoryData<SimdLevel>();
+        foreach (var level in Levels)
+        {
+            data.Add(level);
+        }
+
+        return data;
+    }
+
     public static ConvolutionEngine Engine(SimdLevel level, int threads = 1) =>
         new(new ComputeOptions { Simd = level, MaxThreads = threads });
 }
