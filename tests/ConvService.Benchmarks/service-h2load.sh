@@ -9,14 +9,8 @@ shapes="${1:-S1,S5}"; calls="${2:-200}"; rounds="${3:-3}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d -t convservice-h2load.XXXXXX)"
 command -v h2load >/dev/null || { echo "h2load not found: apt-get install nghttp2-client" >&2; exit 2; }
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "no free loopback port" >&2; exit 1
-}
+# shellcheck source=tests/stress/free-port.sh
+source "$root/tests/stress/free-port.sh"
 rest_port="$(free_port)"; grpc_port="$(free_port)"; pid=""
 cleanup() { [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT

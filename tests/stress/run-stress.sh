@@ -15,15 +15,8 @@ esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d -t convservice-stress.XXXXXX)"
-# A loopback port nothing listens on (other test services may be running on this machine).
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "no free loopback port found" >&2; exit 1
-}
+# shellcheck source=tests/stress/free-port.sh
+source "$root/tests/stress/free-port.sh"
 rest_port="${STRESS_REST_PORT:-$(free_port)}"
 grpc_port="${STRESS_GRPC_PORT:-$(free_port)}"
 shutdown_rest_port="$(free_port)"
