@@ -6,13 +6,14 @@ namespace ConvService.Benchmarks;
 internal sealed record HarnessOptions
 {
     public IReadOnlyList<int> Threads { get; init; } = [1];
-    public IReadOnlyList<BenchShape> Shapes { get; init; } = ShapeCatalogue.All;
+    public IReadOnlyList<BenchShape> Shapes { get; init; } = ShapeCatalogue.Table;
     public string? CsvPath { get; init; }
     public bool Quick { get; init; }
     public TimeBox TimeBox { get; init; } = TimeBox.Full;
 
     public const string Usage =
-        "peers [--threads 1,2] [--shapes S1,S5] [--csv FILE] [--quick] [--max-seconds 3]\n" +
+        "peers [--threads 1,2] [--shapes S1,S5|table|extra|all] [--csv FILE] [--quick] [--max-seconds 3]\n" +
+        "  --shapes       ids, or table (issue 3's S1-S8, the default), extra (X1-X10) or all\n" +
         "  --quick        every shape once at 1 thread, agreement checks only (CI)\n" +
         "  --max-seconds  cap on the timed runs of one case (default 3; at least 3 runs)";
 
@@ -30,7 +31,7 @@ internal sealed record HarnessOptions
                     threadsGiven = true;
                     break;
                 case "--shapes":
-                    o = o with { Shapes = Value().Split(',').Select(ShapeCatalogue.Get).ToArray() };
+                    o = o with { Shapes = ShapeCatalogue.Select(Value()) };
                     break;
                 case "--csv":
                     o = o with { CsvPath = Value() };

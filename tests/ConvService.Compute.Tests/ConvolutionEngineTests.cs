@@ -78,6 +78,19 @@ public sealed class ConvolutionEngineTests
             cases = [.. cases, ([1, 2, 9 + (width % 4), width], [2, 1, 7, 7], pad3 with { Groups = 2 })];
         }
 
+        // Depthwise with horizontal stride 2 (rows split into even and odd phases 32 elements at a time) and 3:
+        // widths around the 32-element blocks, even and odd left padding, a few output columns per vector block.
+        foreach (long width in new long[] { 1, 2, 31, 32, 33, 63, 64, 65, 97, 113, 130 })
+        {
+            cases =
+            [
+                .. cases,
+                ([1, 2, 5 + (width % 3), width], [2, 1, 3, 3], pad1 with { Groups = 2, StrideH = 2, StrideW = 2 }),
+                ([1, 2, 6, width], [4, 1, 3, 5], new Conv2dOptions { Groups = 2, StrideW = 2, PadLeft = 2, PadRight = 2 }),
+                ([1, 1, 7, width], [1, 1, 2, 3], new Conv2dOptions { Groups = 1, StrideW = 3, PadLeft = 1, PadRight = 1 }),
+            ];
+        }
+
         cases =
         [
             .. cases,

@@ -133,7 +133,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                     }
                     else
                     {
-                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut);
+                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut, typeof(TOps) == typeof(Vector512Ops));
                     }
 
                     ws.Tags[slot] = y;

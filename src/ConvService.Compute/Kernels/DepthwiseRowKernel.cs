@@ -20,7 +20,9 @@ internal static unsafe class DepthwiseRowKernel
         int v = TOps.Count;
         TVec biasVector = TOps.Broadcast(bias);
         int x = 0;
-        for (; x + (4 * v) <= width; x += 4 * v)
+        // Four independent chains per block (one chain is bound by FMA latency); a right edge wider
+        // than one vector runs as a padded block too, its loads stay in the layout's slack (granule 4 vectors).
+        for (; width - x > v; x += 4 * v)
         {
             TVec acc0 = biasVector, acc1 = biasVector, acc2 = biasVector, acc3 = biasVector;
             float* w = weights;
@@ -40,10 +42,16 @@ internal static unsafe class DepthwiseRowKernel
                 w += kernelW;
             }
 
-            TOps.Store(destination + x, acc0);
-            TOps.Store(destination + x + v, acc1);
-            TOps.Store(destination + x + (2 * v), acc2);
-            TOps.Store(destination + x + (3 * v), acc3);
+            float* block = x + (4 * v) <= width ? destination + x : tail;
+            TOps.Store(block, acc0);
+            TOps.Store(block + v, acc1);
+            TOps.Store(block + (2 * v), acc2);
+            TOps.Store(block + (3 * v), acc3);
+            if (block == tail)
+            {
+                new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
+                return;
+            }
         }
 
         for (; x < width; x += v)

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace ConvService.Compute.Kernels;
 
 /// <summary>
@@ -30,7 +33,8 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
     }
 
     /// <summary>Writes one input row (or zeros when <paramref name="source"/> is null) into its laid-out form.</summary>
-    public unsafe void Fill(float* source, float* destination)
+    /// <param name="useAvx512">The caller runs the Vector512 path (tests force each path, so this one is chosen with it).</param>
+    public unsafe void Fill(float* source, float* destination, bool useAvx512)
     {
         if (source == null)
         {
@@ -47,10 +51,43 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
         }
 
         new Span<float>(destination, RowLength).Clear();
-        for (int i = 0; i < Width; i++)
+        if (Stride == 2 && useAvx512 && Avx512F.IsSupported)
         {
-            int x = PadLeft + i;
-            destination[((x % Stride) * PhaseLength) + (x / Stride)] = source[i];
+            DeinterleavePairs(source, destination);
+            return;
+        }
+
+        for (int phase = 0; phase < Stride; phase++)
+        {
+            // Padded column x = j * Stride + phase holds source[x - PadLeft]: walk j without a division per element.
+            int j = PadLeft <= phase ? 0 : (PadLeft - phase + Stride - 1) / Stride;
+            float* d = destination + ((long)phase * PhaseLength);
+            for (int i = (j * Stride) + phase - PadLeft; i < Width; i += Stride, j++)
+            {
+                d[j] = source[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 2: splits the source row into its even and odd elements 32 at a time (two-source
+    /// permutes, masked at the end of the row) straight into their phases.
+    /// </summary>
+    private unsafe void DeinterleavePairs(float* source, float* destination)
+    {
+        var lanes = Vector512<int>.Indices;
+        var evenIndices = lanes + lanes;
+        var oddIndices = evenIndices + Vector512<int>.One;
+        // Source element i sits at padded column PadLeft + i: phase (PadLeft + i) & 1, index (PadLeft + i) >> 1.
+        float* even = destination + ((PadLeft & 1) * PhaseLength) + (PadLeft >> 1);
+        float* odd = destination + (((PadLeft + 1) & 1) * PhaseLength) + ((PadLeft + 1) >> 1);
+        for (int i = 0; i < Width; i += 32)
+        {
+            int left = Width - i;
+            var low = Avx512F.MaskLoad(source + i, Vector512.LessThan(lanes, Vector512.Create(left)).AsSingle(), Vector512<float>.Zero);
+            var high = Avx512F.MaskLoad(source + i + 16, Vector512.LessThan(lanes, Vector512.Create(left - 16)).AsSingle(), Vector512<float>.Zero);
+            Avx512F.MaskStore(even + (i >> 1), Vector512.LessThan(lanes, Vector512.Create((left + 1) >> 1)).AsSingle(), Avx512F.PermuteVar16x32x2(low, evenIndices, high));
+            Avx512F.MaskStore(odd + (i >> 1), Vector512.LessThan(lanes, Vector512.Create(left >> 1)).AsSingle(), Avx512F.PermuteVar16x32x2(low, oddIndices, high));
         }
     }
 }
