@@ -91,6 +91,18 @@ public sealed class ConvolutionEngineTests
             ];
         }
 
+        // Standard convolutions with horizontal stride 2 (im2col rows gathered 16 at a time from two masked loads):
+        // rows shorter and longer than the 32 elements one gather reads, taps left and right of the row.
+        foreach (long width in new long[] { 1, 6, 15, 16, 17, 33, 40, 65 })
+        {
+            cases =
+            [
+                .. cases,
+                ([1, 5, 9, width], [6, 5, 3, 3], pad1 with { StrideH = 2, StrideW = 2 }),
+                ([1, 3, 11, width], [4, 3, 7, 7], pad3 with { StrideW = 2 }),
+            ];
+        }
+
         cases =
         [
             .. cases,
