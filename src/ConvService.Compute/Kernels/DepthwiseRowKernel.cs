@@ -42,16 +42,22 @@ internal static unsafe class DepthwiseRowKernel
                 w += kernelW;
             }
 
-            float* block = x + (4 * v) <= width ? destination + x : tail;
-            TOps.Store(block, acc0);
-            TOps.Store(block + v, acc1);
-            TOps.Store(block + (2 * v), acc2);
-            TOps.Store(block + (3 * v), acc3);
-            if (block == tail)
+            if (x + (4 * v) <= width)
             {
-                new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
-                return;
+                TOps.Store(destination + x, acc0);
+                TOps.Store(destination + x + v, acc1);
+                TOps.Store(destination + x + (2 * v), acc2);
+                TOps.Store(destination + x + (3 * v), acc3);
+                continue;
             }
+
+            // The padded last block: whole vectors straight to the row, the partial one through the tail.
+            int count = width - x;
+            StoreUpTo<TOps, TVec>(acc0, destination + x, count, tail);
+            StoreUpTo<TOps, TVec>(acc1, destination + x + v, count - v, tail);
+            StoreUpTo<TOps, TVec>(acc2, destination + x + (2 * v), count - (2 * v), tail);
+            StoreUpTo<TOps, TVec>(acc3, destination + x + (3 * v), count - (3 * v), tail);
+            return;
         }
 
         for (; x < width; x += v)
@@ -78,6 +84,23 @@ internal static unsafe class DepthwiseRowKernel
                 TOps.Store(tail, acc);
                 new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
             }
+        }
+    }
+
+    /// <summary>Stores the first <paramref name="count"/> lanes (none if count &lt;= 0, all if count &gt;= the vector width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreUpTo<TOps, TVec>(TVec value, float* destination, int count, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        if (count >= TOps.Count)
+        {
+            TOps.Store(destination, value);
+        }
+        else if (count > 0)
+        {
+            TOps.Store(tail, value);
+            new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
         }
     }
 }

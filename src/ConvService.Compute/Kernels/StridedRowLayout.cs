@@ -32,7 +32,11 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
         return ((x % Stride) * PhaseLength) + (x / Stride);
     }
 
-    /// <summary>Writes one input row (or zeros when <paramref name="source"/> is null) into its laid-out form.</summary>
+    /// <summary>
+    /// Writes one input row (or zeros when <paramref name="source"/> is null) into its laid-out form. Only the
+    /// data positions are written: the pads of <paramref name="destination"/> must already be zero (callers zero
+    /// their rows once; a zero row clears everything, which keeps that true), so a row costs one pass over its data.
+    /// </summary>
     /// <param name="useAvx512">The caller runs the Vector512 path (tests force each path, so this one is chosen with it).</param>
     public unsafe void Fill(float* source, float* destination, bool useAvx512)
     {
@@ -44,13 +48,10 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
 
         if (Stride == 1)
         {
-            new Span<float>(destination, PadLeft).Clear();
             new ReadOnlySpan<float>(source, Width).CopyTo(new Span<float>(destination + PadLeft, Width));
-            new Span<float>(destination + PadLeft + Width, PhaseLength - PadLeft - Width).Clear();
             return;
         }
 
-        new Span<float>(destination, RowLength).Clear();
         if (Stride == 2 && useAvx512 && Avx512F.IsSupported)
         {
             DeinterleavePairs(source, destination);
