@@ -28,138 +28,221 @@ internal static unsafe class DepthwiseFourRowKernel
         TVec biasVector = TOps.Broadcast(bias);
         int x = 0;
 
-        // Full-width blocks; a right edge wider than two vectors is cheaper as one padded block too.
+        // Each width case is its own method: in one method the JIT spilled the smaller cases' accumulators to the
+        // stack after every FMA (register pressure of the 16-accumulator block), which ran 3x slower whenever the
+        // stack slots were not 64-byte aligned.
         for (; x + (Vectors * v) <= width || width - x > 2 * v; x += Vectors * v)
         {
-            TVec a00 = biasVector, a01 = biasVector, a02 = biasVector, a03 = biasVector;
-            TVec a10 = biasVector, a11 = biasVector, a12 = biasVector, a13 = biasVector;
-            TVec a20 = biasVector, a21 = biasVector, a22 = biasVector, a23 = biasVector;
-            TVec a30 = biasVector, a31 = biasVector, a32 = biasVector, a33 = biasVector;
-            for (int r = 0; r < kernelH + Rows - 1; r++)
-            {
-                float* row = rows[r] + x;
-
-                // Input row r is kernel row r - j of output row j.
-                float* w0 = (uint)(r - 0) < (uint)kernelH ? weights + ((r - 0) * kernelW) : null;
-                float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
-                float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
-                float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
-                for (int kx = 0; kx < kernelW; kx++)
-                {
-                    float* p = row + taps[kx];
-                    TVec u0 = TOps.Load(p + (0 * v));
-                    TVec u1 = TOps.Load(p + (1 * v));
-                    TVec u2 = TOps.Load(p + (2 * v));
-                    TVec u3 = TOps.Load(p + (3 * v));
-                    if (w0 != null)
-                    {
-                        TVec w = TOps.Broadcast(w0[kx]);
-                        a00 = TOps.MultiplyAdd(w, u0, a00);
-                        a01 = TOps.MultiplyAdd(w, u1, a01);
-                        a02 = TOps.MultiplyAdd(w, u2, a02);
-                        a03 = TOps.MultiplyAdd(w, u3, a03);
-                    }
-
-                    if (w1 != null)
-                    {
-                        TVec w = TOps.Broadcast(w1[kx]);
-                        a10 = TOps.MultiplyAdd(w, u0, a10);
-                        a11 = TOps.MultiplyAdd(w, u1, a11);
-                        a12 = TOps.MultiplyAdd(w, u2, a12);
-                        a13 = TOps.MultiplyAdd(w, u3, a13);
-                    }
-
-                    if (w2 != null)
-                    {
-                        TVec w = TOps.Broadcast(w2[kx]);
-                        a20 = TOps.MultiplyAdd(w, u0, a20);
-                        a21 = TOps.MultiplyAdd(w, u1, a21);
-                        a22 = TOps.MultiplyAdd(w, u2, a22);
-                        a23 = TOps.MultiplyAdd(w, u3, a23);
-                    }
-
-                    if (w3 != null)
-                    {
-                        TVec w = TOps.Broadcast(w3[kx]);
-                        a30 = TOps.MultiplyAdd(w, u0, a30);
-                        a31 = TOps.MultiplyAdd(w, u1, a31);
-                        a32 = TOps.MultiplyAdd(w, u2, a32);
-                        a33 = TOps.MultiplyAdd(w, u3, a33);
-                    }
-                }
-            }
-
-            if (x + (Vectors * v) <= width)
-            {
-                TOps.Store(outputs[0] + x, a00);
-                TOps.Store(outputs[0] + x + v, a01);
-                TOps.Store(outputs[0] + x + (2 * v), a02);
-                TOps.Store(outputs[0] + x + (3 * v), a03);
-                TOps.Store(outputs[1] + x, a10);
-                TOps.Store(outputs[1] + x + v, a11);
-                TOps.Store(outputs[1] + x + (2 * v), a12);
-                TOps.Store(outputs[1] + x + (3 * v), a13);
-                TOps.Store(outputs[2] + x, a20);
-                TOps.Store(outputs[2] + x + v, a21);
-                TOps.Store(outputs[2] + x + (2 * v), a22);
-                TOps.Store(outputs[2] + x + (3 * v), a23);
-                TOps.Store(outputs[3] + x, a30);
-                TOps.Store(outputs[3] + x + v, a31);
-                TOps.Store(outputs[3] + x + (2 * v), a32);
-                TOps.Store(outputs[3] + x + (3 * v), a33);
-            }
-            else
-            {
-                int count = width - x;
-                StoreBlock<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
-                StoreBlock<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
-                StoreBlock<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
-                StoreBlock<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
-            }
+            FourVectors<TOps, TVec>(rows, taps, kernelH, kernelW, weights, biasVector, outputs, width, tail, x);
         }
 
-        // The last one or two vectors of width: one vector per output row, still four independent chains.
-        for (; x < width; x += v)
+        if (width - x > v)
         {
-            TVec s0 = biasVector, s1 = biasVector, s2 = biasVector, s3 = biasVector;
-            for (int r = 0; r < kernelH + Rows - 1; r++)
+            TwoVectors<TOps, TVec>(rows, taps, kernelH, kernelW, weights, biasVector, outputs, width, tail, x);
+        }
+        else if (x < width)
+        {
+            OneVector<TOps, TVec>(rows, taps, kernelH, kernelW, weights, biasVector, outputs, width, tail, x);
+        }
+    }
+
+    /// <summary>One block of four vectors of width (a right edge wider than two vectors is cheaper as one padded block too).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void FourVectors<TOps, TVec>(float** rows, int* taps, int kernelH, int kernelW, float* weights, TVec biasVector, float** outputs, int width, float* tail, int x)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TVec a00 = biasVector, a01 = biasVector, a02 = biasVector, a03 = biasVector;
+        TVec a10 = biasVector, a11 = biasVector, a12 = biasVector, a13 = biasVector;
+        TVec a20 = biasVector, a21 = biasVector, a22 = biasVector, a23 = biasVector;
+        TVec a30 = biasVector, a31 = biasVector, a32 = biasVector, a33 = biasVector;
+        for (int r = 0; r < kernelH + Rows - 1; r++)
+        {
+            float* row = rows[r] + x;
+
+            // Input row r is kernel row r - j of output row j.
+            float* w0 = (uint)(r - 0) < (uint)kernelH ? weights + ((r - 0) * kernelW) : null;
+            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
+            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
+            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            for (int kx = 0; kx < kernelW; kx++)
             {
-                float* row = rows[r] + x;
-                float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
-                float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
-                float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
-                float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
-                for (int kx = 0; kx < kernelW; kx++)
+                float* p = row + taps[kx];
+                TVec u0 = TOps.Load(p + (0 * v));
+                TVec u1 = TOps.Load(p + (1 * v));
+                TVec u2 = TOps.Load(p + (2 * v));
+                TVec u3 = TOps.Load(p + (3 * v));
+                if (w0 != null)
                 {
-                    TVec u = TOps.Load(row + taps[kx]);
-                    if (w0 != null)
-                    {
-                        s0 = TOps.MultiplyAdd(TOps.Broadcast(w0[kx]), u, s0);
-                    }
+                    TVec w = TOps.Broadcast(w0[kx]);
+                    a00 = TOps.MultiplyAdd(w, u0, a00);
+                    a01 = TOps.MultiplyAdd(w, u1, a01);
+                    a02 = TOps.MultiplyAdd(w, u2, a02);
+                    a03 = TOps.MultiplyAdd(w, u3, a03);
+                }
 
-                    if (w1 != null)
-                    {
-                        s1 = TOps.MultiplyAdd(TOps.Broadcast(w1[kx]), u, s1);
-                    }
+                if (w1 != null)
+                {
+                    TVec w = TOps.Broadcast(w1[kx]);
+                    a10 = TOps.MultiplyAdd(w, u0, a10);
+                    a11 = TOps.MultiplyAdd(w, u1, a11);
+                    a12 = TOps.MultiplyAdd(w, u2, a12);
+                    a13 = TOps.MultiplyAdd(w, u3, a13);
+                }
 
-                    if (w2 != null)
-                    {
-                        s2 = TOps.MultiplyAdd(TOps.Broadcast(w2[kx]), u, s2);
-                    }
+                if (w2 != null)
+                {
+                    TVec w = TOps.Broadcast(w2[kx]);
+                    a20 = TOps.MultiplyAdd(w, u0, a20);
+                    a21 = TOps.MultiplyAdd(w, u1, a21);
+                    a22 = TOps.MultiplyAdd(w, u2, a22);
+                    a23 = TOps.MultiplyAdd(w, u3, a23);
+                }
 
-                    if (w3 != null)
-                    {
-                        s3 = TOps.MultiplyAdd(TOps.Broadcast(w3[kx]), u, s3);
-                    }
+                if (w3 != null)
+                {
+                    TVec w = TOps.Broadcast(w3[kx]);
+                    a30 = TOps.MultiplyAdd(w, u0, a30);
+                    a31 = TOps.MultiplyAdd(w, u1, a31);
+                    a32 = TOps.MultiplyAdd(w, u2, a32);
+                    a33 = TOps.MultiplyAdd(w, u3, a33);
                 }
             }
-
-            int count = Math.Min(v, width - x);
-            StoreOne<TOps, TVec>(s0, outputs[0] + x, count, tail);
-            StoreOne<TOps, TVec>(s1, outputs[1] + x, count, tail);
-            StoreOne<TOps, TVec>(s2, outputs[2] + x, count, tail);
-            StoreOne<TOps, TVec>(s3, outputs[3] + x, count, tail);
         }
+
+        if (x + (Vectors * v) <= width)
+        {
+            TOps.Store(outputs[0] + x, a00);
+            TOps.Store(outputs[0] + x + v, a01);
+            TOps.Store(outputs[0] + x + (2 * v), a02);
+            TOps.Store(outputs[0] + x + (3 * v), a03);
+            TOps.Store(outputs[1] + x, a10);
+            TOps.Store(outputs[1] + x + v, a11);
+            TOps.Store(outputs[1] + x + (2 * v), a12);
+            TOps.Store(outputs[1] + x + (3 * v), a13);
+            TOps.Store(outputs[2] + x, a20);
+            TOps.Store(outputs[2] + x + v, a21);
+            TOps.Store(outputs[2] + x + (2 * v), a22);
+            TOps.Store(outputs[2] + x + (3 * v), a23);
+            TOps.Store(outputs[3] + x, a30);
+            TOps.Store(outputs[3] + x + v, a31);
+            TOps.Store(outputs[3] + x + (2 * v), a32);
+            TOps.Store(outputs[3] + x + (3 * v), a33);
+        }
+        else
+        {
+            int count = width - x;
+            StoreBlock<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
+            StoreBlock<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
+            StoreBlock<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
+            StoreBlock<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
+        }
+    }
+
+    /// <summary>The last two vectors of width (narrow images: all of it): eight chains, each broadcast feeds two FMAs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TwoVectors<TOps, TVec>(float** rows, int* taps, int kernelH, int kernelW, float* weights, TVec biasVector, float** outputs, int width, float* tail, int x)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TVec s00 = biasVector, s01 = biasVector, s10 = biasVector, s11 = biasVector;
+        TVec s20 = biasVector, s21 = biasVector, s30 = biasVector, s31 = biasVector;
+        for (int r = 0; r < kernelH + Rows - 1; r++)
+        {
+            float* row = rows[r] + x;
+            float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
+            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
+            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
+            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            for (int kx = 0; kx < kernelW; kx++)
+            {
+                float* p = row + taps[kx];
+                TVec u0 = TOps.Load(p);
+                TVec u1 = TOps.Load(p + v);
+                if (w0 != null)
+                {
+                    TVec w = TOps.Broadcast(w0[kx]);
+                    s00 = TOps.MultiplyAdd(w, u0, s00);
+                    s01 = TOps.MultiplyAdd(w, u1, s01);
+                }
+
+                if (w1 != null)
+                {
+                    TVec w = TOps.Broadcast(w1[kx]);
+                    s10 = TOps.MultiplyAdd(w, u0, s10);
+                    s11 = TOps.MultiplyAdd(w, u1, s11);
+                }
+
+                if (w2 != null)
+                {
+                    TVec w = TOps.Broadcast(w2[kx]);
+                    s20 = TOps.MultiplyAdd(w, u0, s20);
+                    s21 = TOps.MultiplyAdd(w, u1, s21);
+                }
+
+                if (w3 != null)
+                {
+                    TVec w = TOps.Broadcast(w3[kx]);
+                    s30 = TOps.MultiplyAdd(w, u0, s30);
+                    s31 = TOps.MultiplyAdd(w, u1, s31);
+                }
+            }
+        }
+
+        int count = width - x;
+        StorePair<TOps, TVec>(s00, s01, outputs[0] + x, count, tail);
+        StorePair<TOps, TVec>(s10, s11, outputs[1] + x, count, tail);
+        StorePair<TOps, TVec>(s20, s21, outputs[2] + x, count, tail);
+        StorePair<TOps, TVec>(s30, s31, outputs[3] + x, count, tail);
+    }
+
+    /// <summary>The last vector of width: one vector per output row, still four independent chains.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void OneVector<TOps, TVec>(float** rows, int* taps, int kernelH, int kernelW, float* weights, TVec biasVector, float** outputs, int width, float* tail, int x)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TVec s0 = biasVector, s1 = biasVector, s2 = biasVector, s3 = biasVector;
+        for (int r = 0; r < kernelH + Rows - 1; r++)
+        {
+            float* row = rows[r] + x;
+            float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
+            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
+            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
+            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            for (int kx = 0; kx < kernelW; kx++)
+            {
+                TVec u = TOps.Load(row + taps[kx]);
+                if (w0 != null)
+                {
+                    s0 = TOps.MultiplyAdd(TOps.Broadcast(w0[kx]), u, s0);
+                }
+
+                if (w1 != null)
+                {
+                    s1 = TOps.MultiplyAdd(TOps.Broadcast(w1[kx]), u, s1);
+                }
+
+                if (w2 != null)
+                {
+                    s2 = TOps.MultiplyAdd(TOps.Broadcast(w2[kx]), u, s2);
+                }
+
+                if (w3 != null)
+                {
+                    s3 = TOps.MultiplyAdd(TOps.Broadcast(w3[kx]), u, s3);
+                }
+            }
+        }
+
+        int count = Math.Min(v, width - x);
+        StoreOne<TOps, TVec>(s0, outputs[0] + x, count, tail);
+        StoreOne<TOps, TVec>(s1, outputs[1] + x, count, tail);
+        StoreOne<TOps, TVec>(s2, outputs[2] + x, count, tail);
+        StoreOne<TOps, TVec>(s3, outputs[3] + x, count, tail);
     }
 
     private static void StoreBlock<TOps, TVec>(TVec first, TVec second, TVec third, TVec fourth, float* destination, int count, float* tail)
@@ -171,7 +254,17 @@ internal static unsafe class DepthwiseFourRowKernel
         TOps.Store(tail + v, second);
         TOps.Store(tail + (2 * v), third);
         TOps.Store(tail + (3 * v), fourth);
-        new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
+        VectorCopy.Copy<TOps, TVec>(tail, destination, count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair<TOps, TVec>(TVec first, TVec second, float* destination, int count, float* tail)
+        where TOps : struct, IVectorOps<TVec>
+        where TVec : unmanaged
+    {
+        int v = TOps.Count;
+        TOps.Store(destination, first);
+        StoreOne<TOps, TVec>(second, destination + v, count - v, tail);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -186,6 +279,6 @@ internal static unsafe class DepthwiseFourRowKernel
         }
 
         TOps.Store(tail, value);
-        new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
+        VectorCopy.Copy<TOps, TVec>(tail, destination, count);
     }
 }

@@ -82,7 +82,7 @@ internal static unsafe class DepthwiseRowKernel
             else
             {
                 TOps.Store(tail, acc);
-                new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
+                VectorCopy.Copy<TOps, TVec>(tail, destination + x, width - x);
             }
         }
     }
@@ -100,7 +100,7 @@ internal static unsafe class DepthwiseRowKernel
         else if (count > 0)
         {
             TOps.Store(tail, value);
-            new ReadOnlySpan<float>(tail, count).CopyTo(new Span<float>(destination, count));
+            VectorCopy.Copy<TOps, TVec>(tail, destination, count);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ConvService.Compute.Simd;
 
 namespace ConvService.Compute.Kernels;
 
@@ -61,7 +62,7 @@ internal static unsafe class RowPassKernel512
                 acc1.Store(tail + 16);
                 acc2.Store(tail + 32);
                 acc3.Store(tail + 48);
-                new ReadOnlySpan<float>(tail, width - x).CopyTo(new Span<float>(destination + x, width - x));
+                VectorCopy.Copy<Vector512Ops, Vector512<float>>(tail, destination + x, width - x);
             }
         }
     }
