@@ -88,6 +88,8 @@ public sealed class ConvolutionEngineTests
                 ([1, 2, 5 + (width % 3), width], [2, 1, 3, 3], pad1 with { Groups = 2, StrideH = 2, StrideW = 2 }),
                 ([1, 2, 6, width], [4, 1, 3, 5], new Conv2dOptions { Groups = 2, StrideW = 2, PadLeft = 2, PadRight = 2 }),
                 ([1, 1, 7, width], [1, 1, 2, 3], new Conv2dOptions { Groups = 1, StrideW = 3, PadLeft = 1, PadRight = 1 }),
+                ([1, 2, 4 + (width % 4), width], [4, 1, 3, 3], new Conv2dOptions { Groups = 2, StrideH = 2, StrideW = 2, Padding = PaddingMode.Same }),
+                ([1, 1, 9, width + 2], [1, 1, 3, 3], new Conv2dOptions { StrideH = 2, StrideW = 2, PadTop = 2, PadLeft = 2, PadRight = 0 }),
             ];
         }
 

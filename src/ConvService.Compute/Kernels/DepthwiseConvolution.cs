@@ -27,6 +27,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly bool rowGroups;
     private readonly bool direct3x3;
     private readonly bool direct7x7;
+    private readonly bool direct3x3Stride2;
     private readonly JobPool jobs;
 
     public DepthwiseConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -50,6 +51,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         direct7x7 = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
             && g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.PadLeft == 3 && g.PadRight == 3;
+        direct3x3Stride2 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Stride2Avx512Kernel.IsSupported
+            && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
@@ -107,6 +110,12 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         if (direct7x7)
         {
             RunRowsDirect7x7(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            return;
+        }
+
+        if (direct3x3Stride2)
+        {
+            RunRowsDirect3x3Stride2(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
             return;
         }
 
@@ -210,6 +219,30 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
                 Depthwise7x7Avx512Kernel.Run(rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.OutWidth, count);
+            }
+        }
+    }
+
+    /// <summary>The 3x3 stride-2 case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsDirect3x3Stride2(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        float** rows = stackalloc float*[Depthwise3x3Stride2Avx512Kernel.InputRows];
+        for (int oy = oyStart; oy < oyEnd; oy += Depthwise3x3Stride2Avx512Kernel.Rows)
+        {
+            token.ThrowIfCancellationRequested();
+            for (int r = 0; r < Depthwise3x3Stride2Avx512Kernel.InputRows; r++)
+            {
+                int iy = (oy * 2) - g.PadTop + r;
+                rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
+            }
+
+            int count = Math.Min(Depthwise3x3Stride2Avx512Kernel.Rows, oyEnd - oy);
+            for (int m = 0; m < multiplier; m++)
+            {
+                int o = (c * multiplier) + m;
+                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
+                Depthwise3x3Stride2Avx512Kernel.Run(
+                    rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.InWidth, g.OutWidth, g.PadLeft, count);
             }
         }
     }
