@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ConvService.Compute.Memory;
@@ -43,6 +44,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<int>? tapDy;
     private readonly PinnedArray<int>? tapDx;
     private readonly bool shifted;
+    private readonly bool columnMasked;
+    private readonly PinnedArray<float>? columnMasks;
+    private readonly PinnedArray<int>? maskRows;
+    private readonly int maskPhaseStep;
+    private readonly int frontSlack;
     private readonly bool padInput;
     private readonly int sourceH;
     private readonly int sourceW;
@@ -77,7 +83,27 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
-        (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+
+        // Same-width outputs with horizontal padding can drop the padding columns too: rows keep the
+        // input's pitch, and the lanes of taps that cross a row edge (reading the neighbouring row)
+        // are masked to zero in the kernel, so no position is wasted and C is stored in place.
+        bool maskable = shiftable && g.OutWidth == g.InWidth && paddedW > g.InWidth;
+        (mr, nr, shifted) = ChooseTileAndMode(shiftable, maskable ? outPositions : shiftedPositions, outPositions, mg);
+        columnMasked = maskable && shifted && MaskTableFloats(g.InWidth, nr, g.KernelW) <= MaxMaskTableFloats;
+        if (maskable && !columnMasked)
+        {
+            (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+        }
+
+        if (columnMasked)
+        {
+            paddedW = g.InWidth;
+            shiftedPositions = outPositions;
+            maskPhaseStep = Gcd(g.InWidth, nr);
+            columnMasks = BuildColumnMasks(out maskRows);
+            frontSlack = (g.PadLeft + 15) / 16 * 16;
+        }
+
         panels = (mg + mr - 1) / mr;
         if (packedByTileRows != null && packedByTileRows.TryGetValue(mr, out var packed))
         {
@@ -104,7 +130,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 {
                     for (int kx = 0; kx < g.KernelW; kx++)
                     {
-                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
+                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW - (columnMasked ? g.PadLeft : 0));
                         shiftOffsets.Pointer[k++] = offset;
                         maxShift = Math.Max(maxShift, offset);
                     }
@@ -184,9 +210,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 sourceLength = padPlanes * sourceH * sourceW;
                 // Past the planes: the last row's right-padding reads (up to one row) and tail strips
                 // reading B in place (up to nr floats) both need zeros there.
-                long slack = nr + sourceW;
-                padded = NativeBufferPool.Rent(sourceLength + slack);
-                source = padded.Pointer;
+                // Column-masked taps also read up to padLeft floats before the first plane and
+                // (Kw - 1) * dilation - padLeft past a row end: masked lanes, but they must be mapped.
+                long slack = nr + sourceW + ((g.KernelW - 1) * g.DilationW);
+                padded = NativeBufferPool.Rent(frontSlack + sourceLength + slack);
+                new Span<float>(padded.Pointer, frontSlack).Clear();
+                source = padded.Pointer + frontSlack;
                 new Span<float>(source + sourceLength, (int)slack).Clear();
                 sourceLength += slack;
             }
@@ -271,6 +300,57 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         return best;
     }
 
+    /// <summary>Cap on the column-mask table of a plan (64 KB); wider images keep the padded-pitch layout.</summary>
+    private const long MaxMaskTableFloats = 16 * 1024;
+
+    /// <summary>Floats of the column-mask table: one row of nr lanes per tap column and distinct strip phase within an input row.</summary>
+    private static long MaskTableFloats(int width, int nr, int kernelW) => (long)(width / Gcd(width, nr)) * kernelW * nr;
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    /// <summary>
+    /// Lane masks of the column-masked layout, by strip phase (the strip's first position modulo the
+    /// width, a multiple of <see cref="maskPhaseStep"/>) and tap column: all ones where the tap's input
+    /// column lies inside the row, zero where it falls in the padding. <paramref name="rows"/>[k] is
+    /// the offset of tap k's mask row within a phase.
+    /// </summary>
+    private PinnedArray<float> BuildColumnMasks(out PinnedArray<int> rows)
+    {
+        int width = g.InWidth, kernelW = g.KernelW;
+        int phases = width / maskPhaseStep;
+        var table = new PinnedArray<float>(MaskTableFloats(width, nr, kernelW));
+        int* bits = (int*)table.Pointer;
+        for (int p = 0; p < phases; p++)
+        {
+            for (int kx = 0; kx < kernelW; kx++)
+            {
+                int dx = (kx * g.DilationW) - g.PadLeft;
+                int* row = bits + ((((long)p * kernelW) + kx) * nr);
+                for (int j = 0; j < nr; j++)
+                {
+                    int ox = ((p * maskPhaseStep) + j) % width;
+                    row[j] = (uint)(ox + dx) < (uint)width ? -1 : 0;
+                }
+            }
+        }
+
+        rows = new PinnedArray<int>(depth);
+        for (int k = 0; k < depth; k++)
+        {
+            rows.Pointer[k] = k % kernelW * nr;
+        }
+
+        return table;
+    }
+
     /// <summary>Multiply-adds issued per output position (tile padding included) by an ungrouped pointwise plan over <paramref name="positions"/> positions.</summary>
     internal static double PointwiseWorkPerPosition(long positions, int outChannels)
     {
@@ -317,6 +397,19 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>Copies one (image, channel) plane into the padded source: rows of pitch sourceW, padLeft zeros, data, zeros to the pitch.</summary>
     private void PadPlane(float* input, float* padded, long plane)
     {
+        if (columnMasked)
+        {
+            // Rows keep the input's pitch: zero rows above and below one copy of the plane.
+            float* from = input + (plane * g.InHeight * g.InWidth);
+            float* to = padded + (plane * sourceH * sourceW);
+            long top = (long)g.PadTop * sourceW;
+            long body = (long)g.InHeight * g.InWidth;
+            new Span<float>(to, (int)top).Clear();
+            Buffer.MemoryCopy(from, to + top, body * sizeof(float), body * sizeof(float));
+            new Span<float>(to + top + body, g.PadBottom * sourceW).Clear();
+            return;
+        }
+
         if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported && sourceW >= Vector512<float>.Count)
         {
             PadPlane512(input, padded, plane);
@@ -441,7 +534,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
-            readInPlace = shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
+            // Column-masked sources carry slack for every strip's reads (masks must not be skipped by a copy).
+            readInPlace = columnMasked || shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
         }
         else
         {
@@ -452,6 +546,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
         float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
         float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
+        float* masks = columnMasked ? columnMasks!.Pointer + ((q0 % sourceW / maskPhaseStep) * g.KernelW * nr) : null;
 
         // The reduction is blocked so one packed block of B rows stays in L1 while every panel of A streams past it.
         for (int k0 = 0; k0 < depth; k0 += depthBlock)
@@ -485,24 +580,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 bool inPlace = directStore && (panel + 1) * mr <= mg;
                 float* c = inPlace ? outBase + ((long)panel * mr * outPlane) + q0 : tile + ((long)panel * mr * nr);
                 nint ldc = inPlace ? (nint)outPlane : nr;
-                if (mr == GemmMicroKernel8x3.Rows)
+                if (columnMasked)
                 {
-                    if (narrow)
-                    {
-                        GemmMicroKernel8x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
-                    }
-                    else
-                    {
-                        GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
-                    }
-                }
-                else if (narrow)
-                {
-                    GemmMicroKernel6x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnMasked>(narrow, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnUnmasked>(narrow, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
                 }
 
                 if (!inPlace && k0 + count == depth)
@@ -511,6 +595,31 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     ScatterTile(c, Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunTile<TMask>(bool narrow, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
+        where TMask : struct, IColumnMask
+    {
+        if (mr == GemmMicroKernel8x3.Rows)
+        {
+            if (narrow)
+            {
+                GemmMicroKernel8x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+            else
+            {
+                GemmMicroKernel8x3.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+        }
+        else if (narrow)
+        {
+            GemmMicroKernel6x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+        }
+        else
+        {
+            GemmMicroKernel6x4.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
         }
     }
 
