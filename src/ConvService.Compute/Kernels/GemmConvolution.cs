@@ -48,7 +48,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<float>? columnMasks;
     private readonly PinnedArray<int>? maskRows;
     private readonly int maskPhaseStep;
-    private readonly int frontSlack;
+    private readonly int firstInterior;
+    private readonly int endInterior;
     private readonly bool padInput;
     private readonly int sourceH;
     private readonly int sourceW;
@@ -58,7 +59,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly JobPool jobs;
 
     /// <summary>True when B is read from the (padded) input in place; RunInto needs it without padding.</summary>
-    internal bool ReadsSourceInPlace => shifted && !padInput;
+    internal bool ReadsSourceInPlace => shifted && !padInput && !columnMasked;
 
     /// <param name="packedByTileRows">
     /// Packed weights (and bias) by tile rows, shared by plans of the same weights that differ only
@@ -84,9 +85,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
 
-        // Same-width outputs with horizontal padding can drop the padding columns too: rows keep the
-        // input's pitch, and the lanes of taps that cross a row edge (reading the neighbouring row)
-        // are masked to zero in the kernel, so no position is wasted and C is stored in place.
+        // Same-width outputs with horizontal padding read the input itself: rows keep the input's
+        // pitch, lanes of taps that cross a row edge (reading the neighbouring row) are masked to
+        // zero in the kernel, so no padding column is computed, no padded copy is made and C is
+        // stored in place. Strips whose taps reach above the first or below the last row (or out of
+        // the buffer) gather their B block with row and column masks instead (see PackEdge).
         bool maskable = shiftable && g.OutWidth == g.InWidth && paddedW > g.InWidth;
         (mr, nr, shifted) = ChooseTileAndMode(shiftable, maskable ? outPositions : shiftedPositions, outPositions, mg);
         columnMasked = maskable && shifted && MaskTableFloats(g.InWidth, nr, g.KernelW) <= MaxMaskTableFloats;
@@ -101,7 +104,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             shiftedPositions = outPositions;
             maskPhaseStep = Gcd(g.InWidth, nr);
             columnMasks = BuildColumnMasks(out maskRows);
-            frontSlack = (g.PadLeft + 15) / 16 * 16;
         }
 
         panels = (mg + mr - 1) / mr;
@@ -118,8 +120,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
         if (shifted)
         {
-            padInput = pads;
-            sourceH = g.InHeight + g.PadTop + g.PadBottom;
+            padInput = pads && !columnMasked;
+            sourceH = columnMasked ? g.InHeight : g.InHeight + g.PadTop + g.PadBottom;
             sourceW = paddedW;
             positions = shiftedPositions;
             shiftOffsets = new PinnedArray<int>(depth);
@@ -130,7 +132,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 {
                     for (int kx = 0; kx < g.KernelW; kx++)
                     {
-                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW - (columnMasked ? g.PadLeft : 0));
+                        // Column-masked offsets are relative to the unpadded input, so they may be negative.
+                        int offset = columnMasked
+                            ? (int)((long)ci * sourceH * sourceW + ((long)(ky * g.DilationH) - g.PadTop) * sourceW + (kx * g.DilationW) - g.PadLeft)
+                            : (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
                         shiftOffsets.Pointer[k++] = offset;
                         maxShift = Math.Max(maxShift, offset);
                     }
@@ -162,6 +167,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
+        if (columnMasked)
+        {
+            // Interior strips read only rows inside the input and memory inside every plane:
+            // from q0 - padTop * W - padLeft >= 0 to q0 + nr - 1 + bottom reach <= H * W - 1.
+            long plane = (long)g.InHeight * g.InWidth;
+            long top = ((long)g.PadTop * g.InWidth) + g.PadLeft;
+            long bottom = ((long)(((g.KernelH - 1) * g.DilationH) - g.PadTop) * g.InWidth) + ((g.KernelW - 1) * g.DilationW) - g.PadLeft;
+            firstInterior = (int)Math.Min(strips, (top + nr - 1) / nr);
+            long lastStart = plane - 1 - bottom - (nr - 1);
+            endInterior = lastStart < 0 ? firstInterior : (int)Math.Clamp((lastStart / nr) + 1, firstInterior, strips);
+        }
+
         packedRows = new PinnedArray<int>(depth);
         for (int k = 0; k < depth; k++)
         {
@@ -210,12 +227,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 sourceLength = padPlanes * sourceH * sourceW;
                 // Past the planes: the last row's right-padding reads (up to one row) and tail strips
                 // reading B in place (up to nr floats) both need zeros there.
-                // Column-masked taps also read up to padLeft floats before the first plane and
-                // (Kw - 1) * dilation - padLeft past a row end: masked lanes, but they must be mapped.
-                long slack = nr + sourceW + ((g.KernelW - 1) * g.DilationW);
-                padded = NativeBufferPool.Rent(frontSlack + sourceLength + slack);
-                new Span<float>(padded.Pointer, frontSlack).Clear();
-                source = padded.Pointer + frontSlack;
+                long slack = nr + sourceW;
+                padded = NativeBufferPool.Rent(sourceLength + slack);
+                source = padded.Pointer;
                 new Span<float>(source + sourceLength, (int)slack).Clear();
                 sourceLength += slack;
             }
@@ -397,19 +411,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>Copies one (image, channel) plane into the padded source: rows of pitch sourceW, padLeft zeros, data, zeros to the pitch.</summary>
     private void PadPlane(float* input, float* padded, long plane)
     {
-        if (columnMasked)
-        {
-            // Rows keep the input's pitch: zero rows above and below one copy of the plane.
-            float* from = input + (plane * g.InHeight * g.InWidth);
-            float* to = padded + (plane * sourceH * sourceW);
-            long top = (long)g.PadTop * sourceW;
-            long body = (long)g.InHeight * g.InWidth;
-            new Span<float>(to, (int)top).Clear();
-            Buffer.MemoryCopy(from, to + top, body * sizeof(float), body * sizeof(float));
-            new Span<float>(to + top + body, g.PadBottom * sourceW).Clear();
-            return;
-        }
-
         if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported && sourceW >= Vector512<float>.Count)
         {
             PadPlane512(input, padded, plane);
@@ -505,7 +506,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// </summary>
     internal void RunInto(float* source, long sourceLength, float* output, long outputPlane, long outputOffset, float* pack, float* tile)
     {
-        if (!shifted || padInput)
+        if (!ReadsSourceInPlace)
         {
             throw new InvalidOperationException("RunInto needs an unpadded shifted plan");
         }
@@ -534,8 +535,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
-            // Column-masked sources carry slack for every strip's reads (masks must not be skipped by a copy).
-            readInPlace = columnMasked || shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
+            readInPlace = columnMasked
+                ? strip >= firstInterior && strip < endInterior
+                : shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
         }
         else
         {
@@ -560,6 +562,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 b = shiftedBase;
                 bRows = shiftOffsets!.Pointer + k0;
             }
+            else if (columnMasked)
+            {
+                PackEdge(shiftedBase - q0, q0, k0, count, pack);
+                b = pack;
+                bRows = packedRows.Pointer;
+            }
             else if (shifted)
             {
                 PackShifted(shiftedBase, shiftedAvailable, k0, count, pack);
@@ -580,7 +588,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 bool inPlace = directStore && (panel + 1) * mr <= mg;
                 float* c = inPlace ? outBase + ((long)panel * mr * outPlane) + q0 : tile + ((long)panel * mr * nr);
                 nint ldc = inPlace ? (nint)outPlane : nr;
-                if (columnMasked)
+                if (columnMasked && readInPlace)
                 {
                     RunTile<ColumnMasked>(narrow, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
                 }
@@ -690,6 +698,66 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 if (crosses)
                 {
                     Avx512F.MaskStore(second + (r * outPlane), nextRow, v);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Column-masked mode, strips at the top or bottom of the image: gathers rows k0 .. k0 + count of
+    /// B from the unpadded input of this image and group, zero where a tap's input row or column
+    /// lies in the padding or the position is past the output. Masked vector loads do not touch the
+    /// lanes they skip, so nothing is read outside the input.
+    /// </summary>
+    private void PackEdge(float* input, long q0, int k0, int count, float* pack)
+    {
+        int width = g.InWidth, height = g.InHeight, kernelW = g.KernelW, taps = g.KernelH * kernelW;
+        long plane = (long)height * width;
+        int* rowOf = stackalloc int[nr];
+        int* columnOf = stackalloc int[nr];
+        for (int j = 0; j < nr; j++)
+        {
+            long q = q0 + j;
+            // Positions past the output get a row far above the image, so every tap reads zero there.
+            rowOf[j] = q < positions ? (int)(q / width) : int.MinValue / 2;
+            columnOf[j] = q < positions ? (int)(q % width) : 0;
+        }
+
+        for (int k = 0; k < count; k++)
+        {
+            int ci = (k0 + k) / taps, tap = (k0 + k) % taps;
+            int dy = (tap / kernelW * g.DilationH) - g.PadTop;
+            int dx = (tap % kernelW * g.DilationW) - g.PadLeft;
+            float* src = input + (ci * plane) + q0 + ((long)dy * width) + dx;
+            float* dst = pack + (k * nr);
+            if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
+            {
+                for (int j = 0; j < nr; j += Vector512<float>.Count)
+                {
+                    var rows = Vector512.Load(rowOf + j) + Vector512.Create(dy);
+                    var columns = Vector512.Load(columnOf + j) + Vector512.Create(dx);
+                    var inside = Vector512.LessThan(rows.AsUInt32(), Vector512.Create((uint)height))
+                        & Vector512.LessThan(columns.AsUInt32(), Vector512.Create((uint)width));
+                    Avx512F.MaskLoad(src + j, inside.AsSingle(), Vector512<float>.Zero).Store(dst + j);
+                }
+            }
+            else if (typeof(TOps) == typeof(Vector256Ops) && Avx2.IsSupported)
+            {
+                for (int j = 0; j < nr; j += Vector256<float>.Count)
+                {
+                    var rows = Vector256.Load(rowOf + j) + Vector256.Create(dy);
+                    var columns = Vector256.Load(columnOf + j) + Vector256.Create(dx);
+                    var inside = Vector256.LessThan(rows.AsUInt32(), Vector256.Create((uint)height))
+                        & Vector256.LessThan(columns.AsUInt32(), Vector256.Create((uint)width));
+                    Avx.MaskLoad(src + j, inside.AsSingle()).Store(dst + j);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < nr; j++)
+                {
+                    bool inside = (uint)(rowOf[j] + dy) < (uint)height && (uint)(columnOf[j] + dx) < (uint)width;
+                    dst[j] = inside ? src[j] : 0f;
                 }
             }
         }
