@@ -373,13 +373,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         return IssuedColumns(positions, columns / TOps.Count) * rowWork / positions;
     }
 
-    /// <summary>Positions a plan with strips of <paramref name="vectors"/> vectors computes, the last strip two vectors wide when that covers it.</summary>
+    /// <summary>Positions a plan with strips of <paramref name="vectors"/> vectors computes, the last strip one or two vectors wide when that covers it.</summary>
     private static double IssuedColumns(long positions, int vectors)
     {
         int v = TOps.Count;
         long columns = (long)vectors * v;
         long left = positions % columns;
-        long tail = left == 0 ? 0 : left <= TailVectors * v && vectors > TailVectors ? TailVectors * v : columns;
+        long tail = left == 0 ? 0 : vectors <= TailVectors ? columns : left <= v ? v : left <= TailVectors * v ? TailVectors * v : columns;
         return (double)(positions / columns * columns) + tail;
     }
 
@@ -530,6 +530,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
 
         // A last strip whose positions fit in two vectors runs the two-vector kernel of the same rows.
         bool narrow = nr > TailVectors * TOps.Count && positions - q0 <= TailVectors * TOps.Count;
+
+        // One that fits in one vector runs the one-vector kernel (S5: 16 positions left after 65 strips of 48).
+        bool single = narrow && positions - q0 <= TOps.Count;
+        int tail = single ? 1 : narrow ? TailVectors : 0;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
@@ -590,11 +594,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 nint ldc = inPlace ? (nint)outPlane : nr;
                 if (columnMasked && readInPlace)
                 {
-                    RunTile<ColumnMasked>(narrow, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnMasked>(tail, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    RunTile<ColumnUnmasked>(narrow, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnUnmasked>(tail, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
                 }
 
                 if (!inPlace && k0 + count == depth)
@@ -607,12 +611,16 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RunTile<TMask>(bool narrow, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
+    private void RunTile<TMask>(int tailVectors, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
         where TMask : struct, IColumnMask
     {
         if (mr == GemmMicroKernel8x3.Rows)
         {
-            if (narrow)
+            if (tailVectors == 1)
+            {
+                GemmMicroKernel8x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+            else if (tailVectors == TailVectors)
             {
                 GemmMicroKernel8x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
             }
@@ -621,7 +629,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 GemmMicroKernel8x3.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
             }
         }
-        else if (narrow)
+        else if (tailVectors == 1)
+        {
+            GemmMicroKernel6x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+        }
+        else if (tailVectors == TailVectors)
         {
             GemmMicroKernel6x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
         }
