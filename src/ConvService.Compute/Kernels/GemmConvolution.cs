@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ConvService.Compute.Memory;
@@ -13,9 +14,13 @@ namespace ConvService.Compute.Kernels;
 /// materialised as a full im2col: with stride 1 its row k is the (zero-padded) input shifted by a
 /// fixed offset ("shifted" mode: positions laid out on the padded width, the few columns past the
 /// output width discarded), so the micro-kernel reads B rows in place through a table of row
-/// offsets (only tail strips that would read past the source are copied out first); otherwise each
-/// strip of positions is gathered from the input just before use ("packed" mode). Either way the
-/// B rows of a depth block stay in L1 while every panel of A streams past them.
+/// offsets (only tail strips that would read past the source are copied out first). Same-width
+/// outputs with horizontal padding (3x3 pad 1 and the like) use the "column-masked" form of it: the
+/// unpadded input itself on its own width, lanes of taps that cross a row edge ANDed to zero by the
+/// kernel, and only strips touching the top or bottom padding gathered first, so neither a padded
+/// copy nor a wasted padding column is paid (S2 4.37 -> ~4.2 ms, S5 8.38 -> ~8.1 ms at one thread).
+/// Otherwise each strip of positions is gathered from the input just before use ("packed" mode).
+/// Either way the B rows of a depth block stay in L1 while every panel of A streams past them.
 /// </summary>
 internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     where TOps : struct, IVectorOps<TVec>
@@ -43,6 +48,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly PinnedArray<int>? tapDy;
     private readonly PinnedArray<int>? tapDx;
     private readonly bool shifted;
+    private readonly bool columnMasked;
+    private readonly PinnedArray<float>? columnMasks;
+    private readonly PinnedArray<int>? maskRows;
+    private readonly int maskPhaseStep;
+    private readonly int firstInterior;
+    private readonly int endInterior;
     private readonly bool padInput;
     private readonly int sourceH;
     private readonly int sourceW;
@@ -52,7 +63,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly JobPool jobs;
 
     /// <summary>True when B is read from the (padded) input in place; RunInto needs it without padding.</summary>
-    internal bool ReadsSourceInPlace => shifted && !padInput;
+    internal bool ReadsSourceInPlace => shifted && !padInput && !columnMasked;
 
     /// <param name="packedByTileRows">
     /// Packed weights (and bias) by tile rows, shared by plans of the same weights that differ only
@@ -77,7 +88,28 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
         bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
-        (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+
+        // Same-width outputs with horizontal padding read the input itself: rows keep the input's
+        // pitch, lanes of taps that cross a row edge (reading the neighbouring row) are masked to
+        // zero in the kernel, so no padding column is computed, no padded copy is made and C is
+        // stored in place. Strips whose taps reach above the first or below the last row (or out of
+        // the buffer) gather their B block with row and column masks instead (see PackEdge).
+        bool maskable = shiftable && g.OutWidth == g.InWidth && paddedW > g.InWidth;
+        (mr, nr, shifted) = ChooseTileAndMode(shiftable, maskable ? outPositions : shiftedPositions, outPositions, mg);
+        columnMasked = maskable && shifted && MaskTableFloats(g.InWidth, nr, g.KernelW) <= MaxMaskTableFloats;
+        if (maskable && !columnMasked)
+        {
+            (mr, nr, shifted) = ChooseTileAndMode(shiftable, shiftedPositions, outPositions, mg);
+        }
+
+        if (columnMasked)
+        {
+            paddedW = g.InWidth;
+            shiftedPositions = outPositions;
+            maskPhaseStep = Gcd(g.InWidth, nr);
+            columnMasks = BuildColumnMasks(out maskRows);
+        }
+
         panels = (mg + mr - 1) / mr;
         if (packedByTileRows != null && packedByTileRows.TryGetValue(mr, out var packed))
         {
@@ -92,8 +124,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
         if (shifted)
         {
-            padInput = pads;
-            sourceH = g.InHeight + g.PadTop + g.PadBottom;
+            padInput = pads && !columnMasked;
+            sourceH = columnMasked ? g.InHeight : g.InHeight + g.PadTop + g.PadBottom;
             sourceW = paddedW;
             positions = shiftedPositions;
             shiftOffsets = new PinnedArray<int>(depth);
@@ -104,7 +136,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 {
                     for (int kx = 0; kx < g.KernelW; kx++)
                     {
-                        int offset = (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
+                        // Column-masked offsets are relative to the unpadded input, so they may be negative.
+                        int offset = columnMasked
+                            ? (int)((long)ci * sourceH * sourceW + ((long)(ky * g.DilationH) - g.PadTop) * sourceW + (kx * g.DilationW) - g.PadLeft)
+                            : (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
                         shiftOffsets.Pointer[k++] = offset;
                         maxShift = Math.Max(maxShift, offset);
                     }
@@ -136,6 +171,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         strips = checked((int)((positions + nr - 1) / nr));
+        if (columnMasked)
+        {
+            // Interior strips read only rows inside the input and memory inside every plane:
+            // from q0 - padTop * W - padLeft >= 0 to q0 + nr - 1 + bottom reach <= H * W - 1.
+            long plane = (long)g.InHeight * g.InWidth;
+            long top = ((long)g.PadTop * g.InWidth) + g.PadLeft;
+            long bottom = ((long)(((g.KernelH - 1) * g.DilationH) - g.PadTop) * g.InWidth) + ((g.KernelW - 1) * g.DilationW) - g.PadLeft;
+            firstInterior = (int)Math.Min(strips, (top + nr - 1) / nr);
+            long lastStart = plane - 1 - bottom - (nr - 1);
+            endInterior = lastStart < 0 ? firstInterior : (int)Math.Clamp((lastStart / nr) + 1, firstInterior, strips);
+        }
+
         packedRows = new PinnedArray<int>(depth);
         for (int k = 0; k < depth; k++)
         {
@@ -271,6 +318,57 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         return best;
     }
 
+    /// <summary>Cap on the column-mask table of a plan (64 KB); wider images keep the padded-pitch layout.</summary>
+    private const long MaxMaskTableFloats = 16 * 1024;
+
+    /// <summary>Floats of the column-mask table: one row of nr lanes per tap column and distinct strip phase within an input row.</summary>
+    private static long MaskTableFloats(int width, int nr, int kernelW) => (long)(width / Gcd(width, nr)) * kernelW * nr;
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    /// <summary>
+    /// Lane masks of the column-masked layout, by strip phase (the strip's first position modulo the
+    /// width, a multiple of <see cref="maskPhaseStep"/>) and tap column: all ones where the tap's input
+    /// column lies inside the row, zero where it falls in the padding. <paramref name="rows"/>[k] is
+    /// the offset of tap k's mask row within a phase.
+    /// </summary>
+    private PinnedArray<float> BuildColumnMasks(out PinnedArray<int> rows)
+    {
+        int width = g.InWidth, kernelW = g.KernelW;
+        int phases = width / maskPhaseStep;
+        var table = new PinnedArray<float>(MaskTableFloats(width, nr, kernelW));
+        int* bits = (int*)table.Pointer;
+        for (int p = 0; p < phases; p++)
+        {
+            for (int kx = 0; kx < kernelW; kx++)
+            {
+                int dx = (kx * g.DilationW) - g.PadLeft;
+                int* row = bits + ((((long)p * kernelW) + kx) * nr);
+                for (int j = 0; j < nr; j++)
+                {
+                    int ox = ((p * maskPhaseStep) + j) % width;
+                    row[j] = (uint)(ox + dx) < (uint)width ? -1 : 0;
+                }
+            }
+        }
+
+        rows = new PinnedArray<int>(depth);
+        for (int k = 0; k < depth; k++)
+        {
+            rows.Pointer[k] = k % kernelW * nr;
+        }
+
+        return table;
+    }
+
     /// <summary>Multiply-adds issued per output position (tile padding included) by an ungrouped pointwise plan over <paramref name="positions"/> positions.</summary>
     internal static double PointwiseWorkPerPosition(long positions, int outChannels)
     {
@@ -285,6 +383,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         int v = TOps.Count;
         long columns = (long)vectors * v;
         long left = positions % columns;
+        // One-vector tails are costed as two: the one-vector kernel is broadcast-bound, and counting
+        // it as one made S1 (64 positions) pick 8 x 3 with an im2col tail over 6 x 4 (0.024 -> 0.026 ms).
         long tail = left == 0 ? 0 : left <= TailVectors * v && vectors > TailVectors ? TailVectors * v : columns;
         return (double)(positions / columns * columns) + tail;
     }
@@ -412,7 +512,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// </summary>
     internal void RunInto(float* source, long sourceLength, float* output, long outputPlane, long outputOffset, float* pack, float* tile)
     {
-        if (!shifted || padInput)
+        if (!ReadsSourceInPlace)
         {
             throw new InvalidOperationException("RunInto needs an unpadded shifted plan");
         }
@@ -436,12 +536,18 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
 
         // A last strip whose positions fit in two vectors runs the two-vector kernel of the same rows.
         bool narrow = nr > TailVectors * TOps.Count && positions - q0 <= TailVectors * TOps.Count;
+
+        // One that fits in one vector runs the one-vector kernel (S5: 16 positions left after 65 strips of 48).
+        bool single = narrow && positions - q0 <= TOps.Count;
+        int tail = single ? 1 : narrow ? TailVectors : 0;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
             shiftedBase = source + baseOffset;
             shiftedAvailable = sourceLength - baseOffset;
-            readInPlace = shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
+            readInPlace = columnMasked
+                ? strip >= firstInterior && strip < endInterior
+                : shiftedAvailable - maxShift >= (narrow ? TailVectors * TOps.Count : nr);
         }
         else
         {
@@ -452,6 +558,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         bool directStore = (!shifted || sourceW == g.OutWidth) && q0 + nr <= positions;
         float* groupA = packedA.Pointer + ((long)group * panels * depth * mr);
         float* groupBias = packedBias.Pointer + ((long)group * panels * mr);
+        float* masks = columnMasked ? columnMasks!.Pointer + ((q0 % sourceW / maskPhaseStep) * g.KernelW * nr) : null;
 
         // The reduction is blocked so one packed block of B rows stays in L1 while every panel of A streams past it.
         for (int k0 = 0; k0 < depth; k0 += depthBlock)
@@ -464,6 +571,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 // Rows of B are the source at fixed offsets: the kernel reads them where they are.
                 b = shiftedBase;
                 bRows = shiftOffsets!.Pointer + k0;
+            }
+            else if (columnMasked)
+            {
+                PackEdge(shiftedBase - q0, q0, k0, count, pack);
+                b = pack;
+                bRows = packedRows.Pointer;
             }
             else if (shifted)
             {
@@ -485,24 +598,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 bool inPlace = directStore && (panel + 1) * mr <= mg;
                 float* c = inPlace ? outBase + ((long)panel * mr * outPlane) + q0 : tile + ((long)panel * mr * nr);
                 nint ldc = inPlace ? (nint)outPlane : nr;
-                if (mr == GemmMicroKernel8x3.Rows)
+                if (columnMasked && readInPlace)
                 {
-                    if (narrow)
-                    {
-                        GemmMicroKernel8x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
-                    }
-                    else
-                    {
-                        GemmMicroKernel8x3.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
-                    }
-                }
-                else if (narrow)
-                {
-                    GemmMicroKernel6x2.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnMasked>(tail, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    GemmMicroKernel6x4.Run<TOps, TVec>(a, b, bRows, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnUnmasked>(tail, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
                 }
 
                 if (!inPlace && k0 + count == depth)
@@ -511,6 +613,39 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     ScatterTile(c, Math.Min(mr, mg - (panel * mr)), q0, outBase + ((long)panel * mr * outPlane), outPlane);
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunTile<TMask>(int tailVectors, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
+        where TMask : struct, IColumnMask
+    {
+        if (mr == GemmMicroKernel8x3.Rows)
+        {
+            if (tailVectors == 1)
+            {
+                GemmMicroKernel8x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+            else if (tailVectors == TailVectors)
+            {
+                GemmMicroKernel8x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+            else
+            {
+                GemmMicroKernel8x3.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+            }
+        }
+        else if (tailVectors == 1)
+        {
+            GemmMicroKernel6x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+        }
+        else if (tailVectors == TailVectors)
+        {
+            GemmMicroKernel6x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
+        }
+        else
+        {
+            GemmMicroKernel6x4.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
         }
     }
 
@@ -581,6 +716,66 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 if (crosses)
                 {
                     Avx512F.MaskStore(second + (r * outPlane), nextRow, v);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Column-masked mode, strips at the top or bottom of the image: gathers rows k0 .. k0 + count of
+    /// B from the unpadded input of this image and group, zero where a tap's input row or column
+    /// lies in the padding or the position is past the output. Masked vector loads do not touch the
+    /// lanes they skip, so nothing is read outside the input.
+    /// </summary>
+    private void PackEdge(float* input, long q0, int k0, int count, float* pack)
+    {
+        int width = g.InWidth, height = g.InHeight, kernelW = g.KernelW, taps = g.KernelH * kernelW;
+        long plane = (long)height * width;
+        int* rowOf = stackalloc int[nr];
+        int* columnOf = stackalloc int[nr];
+        for (int j = 0; j < nr; j++)
+        {
+            long q = q0 + j;
+            // Positions past the output get a row far above the image, so every tap reads zero there.
+            rowOf[j] = q < positions ? (int)(q / width) : int.MinValue / 2;
+            columnOf[j] = q < positions ? (int)(q % width) : 0;
+        }
+
+        for (int k = 0; k < count; k++)
+        {
+            int ci = (k0 + k) / taps, tap = (k0 + k) % taps;
+            int dy = (tap / kernelW * g.DilationH) - g.PadTop;
+            int dx = (tap % kernelW * g.DilationW) - g.PadLeft;
+            float* src = input + (ci * plane) + q0 + ((long)dy * width) + dx;
+            float* dst = pack + (k * nr);
+            if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
+            {
+                for (int j = 0; j < nr; j += Vector512<float>.Count)
+                {
+                    var rows = Vector512.Load(rowOf + j) + Vector512.Create(dy);
+                    var columns = Vector512.Load(columnOf + j) + Vector512.Create(dx);
+                    var inside = Vector512.LessThan(rows.AsUInt32(), Vector512.Create((uint)height))
+                        & Vector512.LessThan(columns.AsUInt32(), Vector512.Create((uint)width));
+                    Avx512F.MaskLoad(src + j, inside.AsSingle(), Vector512<float>.Zero).Store(dst + j);
+                }
+            }
+            else if (typeof(TOps) == typeof(Vector256Ops) && Avx2.IsSupported)
+            {
+                for (int j = 0; j < nr; j += Vector256<float>.Count)
+                {
+                    var rows = Vector256.Load(rowOf + j) + Vector256.Create(dy);
+                    var columns = Vector256.Load(columnOf + j) + Vector256.Create(dx);
+                    var inside = Vector256.LessThan(rows.AsUInt32(), Vector256.Create((uint)height))
+                        & Vector256.LessThan(columns.AsUInt32(), Vector256.Create((uint)width));
+                    Avx.MaskLoad(src + j, inside.AsSingle()).Store(dst + j);
+                }
+            }
+            else
+            {
+                for (int j = 0; j < nr; j++)
+                {
+                    bool inside = (uint)(rowOf[j] + dy) < (uint)height && (uint)(columnOf[j] + dx) < (uint)width;
+                    dst[j] = inside ? src[j] : 0f;
                 }
             }
         }

@@ -14,9 +14,10 @@ internal static unsafe class GemmMicroKernel6x2
     public const int Vectors = 2;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TOps, TVec>(float* a, float* b, int* bRows, int depth, float* bias, float* c, nint ldc, bool accumulate)
+    public static void Run<TOps, TVec, TMask>(float* a, float* b, int* bRows, float* masks, int* maskRows, int depth, float* bias, float* c, nint ldc, bool accumulate)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
+        where TMask : struct, IColumnMask
     {
         int v = TOps.Count;
         TVec c00, c01;
@@ -61,6 +62,14 @@ internal static unsafe class GemmMicroKernel6x2
             float* bk = b + bRows[k];
             TVec b0 = TOps.Load(bk);
             TVec b1 = TOps.Load(bk + v);
+            if (TMask.Enabled)
+            {
+                // Lanes whose tap falls left or right of the input row read a neighbouring row: zero them.
+                float* mk = masks + maskRows[k];
+                b0 = TOps.And(b0, TOps.Load(mk));
+                b1 = TOps.And(b1, TOps.Load(mk + v));
+            }
+
             TVec a0 = TOps.Broadcast(a[0]);
             c00 = TOps.MultiplyAdd(a0, b0, c00);
             c01 = TOps.MultiplyAdd(a0, b1, c01);

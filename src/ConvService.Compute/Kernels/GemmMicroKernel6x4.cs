@@ -14,9 +14,10 @@ internal static unsafe class GemmMicroKernel6x4
     public const int Vectors = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TOps, TVec>(float* a, float* b, int* bRows, int depth, float* bias, float* c, nint ldc, bool accumulate)
+    public static void Run<TOps, TVec, TMask>(float* a, float* b, int* bRows, float* masks, int* maskRows, int depth, float* bias, float* c, nint ldc, bool accumulate)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
+        where TMask : struct, IColumnMask
     {
         int v = TOps.Count;
         TVec c00, c01, c02, c03;
@@ -87,6 +88,16 @@ internal static unsafe class GemmMicroKernel6x4
             TVec b1 = TOps.Load(bk + (1 * v));
             TVec b2 = TOps.Load(bk + (2 * v));
             TVec b3 = TOps.Load(bk + (3 * v));
+            if (TMask.Enabled)
+            {
+                // Lanes whose tap falls left or right of the input row read a neighbouring row: zero them.
+                float* mk = masks + maskRows[k];
+                b0 = TOps.And(b0, TOps.Load(mk + (0 * v)));
+                b1 = TOps.And(b1, TOps.Load(mk + (1 * v)));
+                b2 = TOps.And(b2, TOps.Load(mk + (2 * v)));
+                b3 = TOps.And(b3, TOps.Load(mk + (3 * v)));
+            }
+
             TVec a0 = TOps.Broadcast(a[0]);
             c00 = TOps.MultiplyAdd(a0, b0, c00);
             c01 = TOps.MultiplyAdd(a0, b1, c01);

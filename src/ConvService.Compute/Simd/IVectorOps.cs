@@ -25,4 +25,7 @@ internal unsafe interface IVectorOps<TVec>
     static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
 
     static abstract TVec Add(TVec a, TVec b);
+
+    /// <summary>Bitwise and (masks of all-ones or all-zero lanes).</summary>
+    static abstract TVec And(TVec a, TVec b);
 }
