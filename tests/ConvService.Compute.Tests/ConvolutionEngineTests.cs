@@ -105,6 +105,18 @@ public sealed class ConvolutionEngineTests
             ];
         }
 
+        // Strides 2-4 run on the input split into phase planes (stride 5 and up gather im2col rows): strides
+        // per axis, dilation, uneven pads, a 4x4 stride-4 "patchify" layer, batch 2.
+        cases =
+        [
+            .. cases,
+            ([1, 3, 17, 23], [5, 3, 3, 3], new Conv2dOptions { StrideH = 3, StrideW = 3, DilationH = 2, DilationW = 2, PadTop = 1, PadLeft = 2, PadBottom = 0, PadRight = 3 }),
+            ([2, 3, 16, 20], [8, 3, 4, 4], new Conv2dOptions { StrideH = 4, StrideW = 4 }),
+            ([1, 4, 15, 18], [6, 4, 3, 5], new Conv2dOptions { StrideH = 1, StrideW = 2, PadLeft = 2, PadRight = 2 }),
+            ([1, 4, 15, 18], [6, 4, 5, 3], new Conv2dOptions { StrideH = 2, StrideW = 1, PadTop = 2, PadBottom = 1 }),
+            ([1, 2, 20, 20], [3, 2, 5, 5], new Conv2dOptions { StrideH = 5, StrideW = 5, PadTop = 1, PadLeft = 1 }),
+        ];
+
         cases =
         [
             .. cases,

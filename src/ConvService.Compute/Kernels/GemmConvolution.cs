@@ -55,6 +55,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private readonly int firstInterior;
     private readonly int endInterior;
     private readonly bool padInput;
+    private readonly bool phased;
+    private readonly int phaseRows;
+    private readonly StridedRowLayout phaseLayout;
     private readonly int sourceH;
     private readonly int sourceW;
     private readonly long positions;
@@ -85,16 +88,31 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         // pitch needs only max(padLeft, padRight) extra columns (S5: 57 instead of 58, one wasted
         // position per row instead of two), and at least the output width (narrow kernels).
         int paddedW = Math.Max(g.InWidth + Math.Max(g.PadLeft, g.PadRight), g.OutWidth);
-        long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         long sourcePlane = (long)(g.InHeight + g.PadTop + g.PadBottom) * paddedW;
-        bool shiftable = allowShifted && g.StrideH == 1 && g.StrideW == 1 && sourcePlane * cinG < int.MaxValue / 2;
+
+        // Strided convolutions split the padded input into stride x stride phase planes (phase
+        // (py, px) holds padded rows py, py + sh, ... and columns px, px + sw, ...): tap (ky, kx) is
+        // then a fixed offset into one phase, so B is read in place as with stride 1 instead of
+        // gathered per strip. Positions are laid out on the phase width (a few columns wasted per row).
+        phased = allowShifted && (g.StrideH > 1 || g.StrideW > 1) && g.StrideH <= 4 && g.StrideW <= 4;
+        int stridePhases = g.StrideH * g.StrideW;
+        if (phased)
+        {
+            phaseRows = (g.InHeight + g.PadTop + g.PadBottom + g.StrideH - 1) / g.StrideH;
+            paddedW = (g.InWidth + g.PadLeft + g.PadRight + g.StrideW - 1) / g.StrideW;
+            sourcePlane = (long)stridePhases * phaseRows * paddedW;
+        }
+
+        long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
+        bool shiftable = allowShifted && (phased || (g.StrideH == 1 && g.StrideW == 1)) && sourcePlane * cinG < int.MaxValue / 2;
+        phased &= shiftable;
 
         // Same-width outputs with horizontal padding read the input itself: rows keep the input's
         // pitch, lanes of taps that cross a row edge (reading the neighbouring row) are masked to
         // zero in the kernel, so no padding column is computed, no padded copy is made and C is
         // stored in place. Strips whose taps reach above the first or below the last row (or out of
         // the buffer) gather their B block with row and column masks instead (see PackEdge).
-        bool maskable = shiftable && g.OutWidth == g.InWidth && paddedW > g.InWidth;
+        bool maskable = shiftable && !phased && g.OutWidth == g.InWidth && paddedW > g.InWidth;
         (mr, nr, shifted) = ChooseTileAndMode(shiftable, maskable ? outPositions : shiftedPositions, outPositions, mg);
         columnMasked = maskable && shifted && MaskTableFloats(g.InWidth, nr, g.KernelW) <= MaxMaskTableFloats;
         if (maskable && !columnMasked)
@@ -124,8 +142,10 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
         if (shifted)
         {
-            padInput = pads && !columnMasked;
-            sourceH = columnMasked ? g.InHeight : g.InHeight + g.PadTop + g.PadBottom;
+            padInput = (pads || phased) && !columnMasked;
+            // Distance between a row's column phases is one phase plane: the row's px phases lie phaseRows rows apart.
+            phaseLayout = new StridedRowLayout(phaseRows * paddedW, g.StrideW, g.PadLeft, g.InWidth);
+            sourceH = columnMasked ? g.InHeight : phased ? stridePhases * phaseRows : g.InHeight + g.PadTop + g.PadBottom;
             sourceW = paddedW;
             positions = shiftedPositions;
             shiftOffsets = new PinnedArray<int>(depth);
@@ -137,9 +157,13 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                     for (int kx = 0; kx < g.KernelW; kx++)
                     {
                         // Column-masked offsets are relative to the unpadded input, so they may be negative.
+                        int y = ky * g.DilationH, x = kx * g.DilationW;
                         int offset = columnMasked
-                            ? (int)((long)ci * sourceH * sourceW + ((long)(ky * g.DilationH) - g.PadTop) * sourceW + (kx * g.DilationW) - g.PadLeft)
-                            : (int)((long)ci * sourceH * sourceW + (long)ky * g.DilationH * sourceW + (long)kx * g.DilationW);
+                            ? (int)((long)ci * sourceH * sourceW + ((long)y - g.PadTop) * sourceW + x - g.PadLeft)
+                            : phased
+                                ? (int)((long)ci * sourceH * sourceW
+                                    + ((long)((((y % g.StrideH) * g.StrideW) + (x % g.StrideW)) * phaseRows) + (y / g.StrideH)) * sourceW + (x / g.StrideW))
+                                : (int)((long)ci * sourceH * sourceW + (long)y * sourceW + x);
                         shiftOffsets.Pointer[k++] = offset;
                         maxShift = Math.Max(maxShift, offset);
                     }
@@ -417,6 +441,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// <summary>Copies one (image, channel) plane into the padded source: rows of pitch sourceW, padLeft zeros, data, zeros to the pitch.</summary>
     private void PadPlane(float* input, float* padded, long plane)
     {
+        if (phased)
+        {
+            PadPlaneInPhases(input, padded, plane);
+            return;
+        }
+
         if (typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported && sourceW >= Vector512<float>.Count)
         {
             PadPlane512(input, padded, plane);
@@ -437,6 +467,24 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         }
 
         new Span<float>(dst, g.PadBottom * sourceW).Clear();
+    }
+
+    /// <summary>
+    /// Strided convolutions: one (image, channel) plane, zero padded, split into stride x stride phase
+    /// planes stacked in the order (py, px); padded row y goes to phase row y / sh of phases (y % sh, *).
+    /// </summary>
+    private void PadPlaneInPhases(float* input, float* padded, long plane)
+    {
+        float* src = input + (plane * g.InHeight * g.InWidth);
+        float* dst = padded + (plane * sourceH * sourceW);
+        new Span<float>(dst, sourceH * sourceW).Clear();
+        bool useAvx512 = typeof(TOps) == typeof(Vector512Ops);
+        for (int iy = 0; iy < g.InHeight; iy++)
+        {
+            int y = iy + g.PadTop;
+            long row = ((long)(y % g.StrideH) * g.StrideW * phaseRows) + (y / g.StrideH);
+            phaseLayout.Fill(src + ((long)iy * g.InWidth), dst + (row * sourceW), useAvx512);
+        }
     }
 
     /// <summary>
