@@ -920,10 +920,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                         new ReadOnlySpan<float>(row + ix0 + begin, stop - begin).CopyTo(new Span<float>(dst + j + begin, stop - begin));
                         new Span<float>(dst + j + stop, segment - stop).Clear();
                     }
-                    else if (sw == 2 && typeof(TOps) == typeof(Vector512Ops) && Avx512F.IsSupported)
-                    {
-                        GatherStride2(row, inW, (ox * 2) + dx, dst + j, segment);
-                    }
                     else
                     {
                         for (int t = 0; t < segment; t++)
@@ -940,31 +936,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 oy++;
             }
         }
-    }
-
-    /// <summary>
-    /// <c>destination[t] = row[start + 2t]</c> for t &lt; <paramref name="count"/>, zero outside the row: 16 outputs
-    /// from two masked loads and one two-source permute (the even elements), instead of an element at a time.
-    /// </summary>
-    private static void GatherStride2(float* row, int width, int start, float* destination, int count)
-    {
-        var lanes = Vector512<int>.Indices;
-        var evenIndices = lanes + lanes;
-        for (int t = 0; t < count; t += 16)
-        {
-            int ix = start + (2 * t);
-            var low = Avx512F.MaskLoad(row + ix, InsideRow(lanes, ix, width), Vector512<float>.Zero);
-            var high = Avx512F.MaskLoad(row + ix + 16, InsideRow(lanes, ix + 16, width), Vector512<float>.Zero);
-            var written = Vector512.LessThan(lanes, Vector512.Create(count - t)).AsSingle();
-            Avx512F.MaskStore(destination + t, written, Avx512F.PermuteVar16x32x2(low, evenIndices, high));
-        }
-    }
-
-    /// <summary>Lanes whose column <c>first + lane</c> lies in [0, width).</summary>
-    private static Vector512<float> InsideRow(Vector512<int> lanes, int first, int width)
-    {
-        var columns = lanes + Vector512.Create(first);
-        return (Vector512.GreaterThanOrEqual(columns, Vector512<int>.Zero) & Vector512.LessThan(columns, Vector512.Create(width))).AsSingle();
     }
 
     /// <summary>
