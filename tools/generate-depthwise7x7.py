@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Writes src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs, the fully unrolled AVX-512 7x7 depthwise kernel.
+
+The JIT neither unrolls loops nor takes a variable valignd shift, so the body is spelled out tap by tap.
+Regenerate from the repository root (the committed file is exactly this output; .ci/run checks it):
+
+    python3 tools/generate-depthwise7x7.py > src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs
+
+The options exist for tuning experiments (--name writes a differently named class, to time variants side
+by side in one process); the defaults are the committed kernel.
+"""
+
+import argparse
+import sys
+
+K = 7          # filter size
+HALF = K // 2  # columns of padding on each side
+V = 16         # floats per Vector512
+
+
+def parse():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=4, help="output rows per group")
+    parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
+    parser.add_argument("--loads", default="", help="column offsets (-3..3 without 0) read by unaligned loads instead of valignd")
+    parser.add_argument("--prefetch", type=int, default=1, help="1: prefetch the next group's new input rows")
+    parser.add_argument("--align", type=int, default=1, help="1: start the chunk grid where the loads are 64-byte aligned")
+    parser.add_argument("--name", default="Depthwise7x7Avx512Kernel", help="class name")
+    args = parser.parse_args()
+    args.loads = {int(s) for s in args.loads.split(",") if s.strip()}
+    if 0 in args.loads or any(abs(o) > HALF for o in args.loads):
+        sys.exit("--loads: offsets in -3..3 without 0")
+    return args
+
+
+class Writer:
+    def __init__(self):
+        self.lines = []
+        self.depth = 0
+
+    def line(self, text=""):
+        self.lines.append(("    " * self.depth + text) if text else "")
+
+    def open(self, text):
+        self.line(text)
+        self.line("{")
+        self.depth += 1
+
+    def close(self):
+        self.depth -= 1
+        self.line("}")
+
+
+def plus(base, offset):
+    """C# for `base + offset` floats, offsets written in vectors where they are whole vectors."""
+    if offset == 0:
+        return base
+    sign = "+" if offset > 0 else "-"
+    vectors, rest = divmod(abs(offset), V)
+    vec = "" if vectors == 0 else ("V" if vectors == 1 else f"({vectors} * V)")
+    if rest == 0:
+        return f"{base} {sign} {vec}"
+    if vectors == 0:
+        return f"{base} {sign} {rest}"
+    return f"{base} {sign} ({vec} + {rest})"
+
+
+def stores(w, rows, vectors, masks):
+    """Stores every accumulator (rows past rowCount skipped); masks: per vector, a mask variable or None."""
+    for j in range(rows):
+        if j > 0:
+            w.open(f"if (rowCount > {j})")
+        for k in range(vectors):
+            dest = "d" if j == 0 else ("d + width" if j == 1 else f"d + ({j} * width)")
+            if k:
+                dest += " + V" if k == 1 else f" + ({k} * V)"
+            if masks[k]:
+                w.line(f"Avx512F.MaskStore({dest}, {masks[k]}, a{j}{k});")
+            else:
+                w.line(f"a{j}{k}.Store({dest});")
+        if j > 0:
+            w.close()
+            if j < rows - 1:
+                w.line()
+
+
+def accumulate(w, a, vectors, load, packed_vectors):
+    """One chunk of `vectors` vectors for a.rows output rows; `load` is the IRowLoad that reads the rows."""
+    rows = a.rows
+    accs = [f"a{j}{k}" for j in range(rows) for k in range(vectors)]
+    for i in range(0, len(accs), 8):
+        w.line("Vector512<float> " + ", ".join(f"{acc} = b" for acc in accs[i:i + 8]) + ";")
+    # Aligned vectors: l0 is the one before the chunk, l1 .. l{vectors} the chunk, the last the one after.
+    aligned = set()
+    for o in range(-HALF, HALF + 1):
+        if o in a.loads:
+            continue
+        for k in range(vectors):
+            aligned.update({k, k + 1} if o < 0 else ({k + 1} if o == 0 else {k + 1, k + 2}))
+    aligned = sorted(aligned)
+    if aligned:
+        w.line("Vector512<uint> " + ", ".join(f"l{i}" for i in aligned) + ";")
+    w.line("Vector512<float> " + ", ".join(f"n{k}" for k in range(vectors)) + ";")
+    w.line("float* row;")
+    for r in range(rows + K - 1):
+        w.line()
+        w.line(f"row = rows[{r}];")
+        for i in aligned:
+            w.line(f"l{i} = {load}.Load(row, {plus('x', (i - 1) * V)}, width).AsUInt32();")
+        for kx in range(K):
+            o = kx - HALF
+            for k in range(vectors):
+                if o in a.loads:
+                    w.line(f"n{k} = {load}.Load(row, {plus('x', k * V + o)}, width);")
+                elif o < 0:
+                    w.line(f"n{k} = Avx512F.AlignRight32(l{k + 1}, l{k}, {V + o}).AsSingle();")
+                elif o == 0:
+                    w.line(f"n{k} = l{k + 1}.AsSingle();")
+                else:
+                    w.line(f"n{k} = Avx512F.AlignRight32(l{k + 2}, l{k + 1}, {o}).AsSingle();")
+            # Input row r is kernel row r - j of output row j; each FMA broadcasts its tap from its own copy.
+            for j in range(rows):
+                ky = r - j
+                if 0 <= ky < K:
+                    for k in range(vectors):
+                        tap = ((j * packed_vectors) + k) * K * K + ky * K + kx
+                        w.line(f"a{j}{k} = Avx512F.FusedMultiplyAdd(Vector512.Create(w[{tap}]), n{k}, a{j}{k});")
+
+
+def main():
+    a = parse()
+    rows, vectors = a.rows, a.vectors
+    w = Writer()
+    w.line("// <auto-generated>")
+    w.line("// Generated by tools/generate-depthwise7x7.py; do not edit by hand. Regenerate from the repository root with")
+    w.line("//     python3 tools/generate-depthwise7x7.py > src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs")
+    w.line("// </auto-generated>")
+    w.line("using System.Runtime.CompilerServices;")
+    w.line("using System.Runtime.Intrinsics;")
+    w.line("using System.Runtime.Intrinsics.X86;")
+    w.line()
+    w.line("namespace ConvService.Compute.Kernels;")
+    w.line()
+    w.line("/// <summary>")
+    w.line(f"/// {rows} output rows of a 7x7 per-channel filter with stride 1, dilation 1 and three columns of zero padding on")
+    w.line("/// each side, straight from the input rows like <see cref=\"Depthwise3x3Avx512Kernel\"/>: whole-vector loads on a")
+    w.line("/// grid " + ("aligned to 64 bytes, " if a.align else "") + "the six shifted neighbours of each vector formed in registers with <c>valignd</c>"
+           + (" (offsets " + ", ".join(f"{o:+d}" for o in sorted(a.loads)) + " by unaligned loads)" if a.loads else "") + ",")
+    w.line(f"/// masked loads at the borders (zeros outside the row), {rows * vectors} accumulator chains ({rows} rows by {vectors} vectors).")
+    w.line("/// Every FMA takes its tap as an embedded broadcast (<c>{1to16}</c>) from its own copy of the weights (see")
+    w.line("/// <see cref=\"PackWeights\"/>), so broadcasts cost no separate instruction and no register."
+           + (" The next group's new input rows" if a.prefetch else ""))
+    if a.prefetch:
+        w.line("/// are prefetched into L2 while this group computes.")
+    w.line("/// Generated by <c>tools/generate-depthwise7x7.py</c>: the JIT does not unroll loops and <c>valignd</c> takes its")
+    w.line("/// shift as an immediate.")
+    w.line("/// </summary>")
+    w.open(f"internal static unsafe class {a.name}")
+    w.line(f"public const int Rows = {rows};")
+    w.line()
+    w.line("/// <summary>Input rows one group reads.</summary>")
+    w.line("public const int InputRows = Rows + 6;")
+    w.line()
+    w.line(f"/// <summary>Floats per packed filter: the 49 taps once per accumulator ({rows} rows x {vectors} vectors).</summary>")
+    w.line(f"public const int PackedTaps = {rows * vectors} * 49;")
+    w.line()
+    w.line("private const int V = 16;")
+    w.line()
+    w.line("public static bool IsSupported => Avx512F.IsSupported;")
+    w.line()
+    w.line("/// <summary>")
+    w.line("/// One filter's 49 taps (row-major) in the layout <see cref=\"Run\"/> reads: a copy per accumulator. With a single")
+    w.line("/// copy the JIT merges the repeated broadcasts of a tap into long-lived registers, which spill; with one address")
+    w.line("/// per FMA each broadcast folds into its FMA.")
+    w.line("/// </summary>")
+    w.open("public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed)")
+    w.open(f"for (int copy = 0; copy < {rows * vectors}; copy++)")
+    w.line("taps[..49].CopyTo(packed.Slice(copy * 49, 49));")
+    w.close()
+    w.close()
+    w.line()
+    w.line("/// <summary>")
+    w.line(f"/// <paramref name=\"rows\"/>: the {rows + K - 1} input rows (zero rows outside the image) of output rows")
+    w.line(f"/// <c>0 .. {rows - 1}</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name=\"rowCount\"/>;")
+    w.line("/// <paramref name=\"weights\"/>: one filter packed by <see cref=\"PackWeights\"/>.")
+    w.line("/// </summary>")
+    w.line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]")
+    w.open("public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)")
+    w.line("var b = Vector512.Create(bias);")
+    if a.align:
+        w.line("// Start the chunk grid where the loads are 64-byte aligned (split loads cost twice). rows[3] is output row 0's")
+        w.line("// own input row (an image row with three rows of top padding), and when the width is a multiple of 16 every row")
+        w.line("// of the plane shares its alignment; otherwise the grid only costs some speed.")
+        w.line("int x = -(int)(((nint)rows[3] >> 2) & (V - 1));")
+    else:
+        w.line("int x = 0;")
+    w.line()
+    w.line(f"// Chunks of {vectors} vectors while the last one starts inside the row (it may be partial); a last single vector alone.")
+    w.open(f"for (; {plus('x', (vectors - 1) * V)} < width; x += {vectors} * V)")
+    w.open(f"if (x >= V && {plus('x', (vectors + 1) * V)} <= width)")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.open("else")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.close()
+    w.line()
+    w.open("for (; x < width; x += V)")
+    w.line("OneVector(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.close()
+    w.line()
+
+    w.line("[MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    w.line("    where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad")
+    w.line("{")
+    w.depth += 1
+    if a.prefetch:
+        w.line("// The rows below this group's last are the next group's new rows: fetch them into L2 now, as the hardware")
+        w.line("// prefetcher falls behind on this many row streams from memory. Prefetches never fault, whatever the address.")
+        w.line(f"float* next = rows[{rows + K - 2}] + x;")
+        for i in range(1, rows + 1):
+            for k in range(vectors):
+                address = "next + width" if i == 1 else f"next + ({i} * width)"
+                if k:
+                    address += " + V" if k == 1 else f" + ({k} * V)"
+                w.line(f"Sse.Prefetch1({address});")
+        w.line()
+    accumulate(w, a, vectors, "TLoad", vectors)
+    w.line()
+    w.line("float* d = destination + x;")
+    if a.align:
+        w.open("if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads))")
+        w.line("// A border chunk: write the lanes inside the row only.")
+        for k in range(vectors):
+            w.line(f"var mask{k} = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', k * V)}, width);")
+        stores(w, rows, vectors, [f"mask{k}" for k in range(vectors)])
+    else:
+        w.open(f"if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && {plus('x', vectors * V)} > width)")
+        w.line("// The last vector runs past the row: write its valid lanes only.")
+        w.line(f"var mask = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
+        stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
+    w.line()
+    w.line("return;")
+    w.close()
+    w.line()
+    stores(w, rows, vectors, [None] * vectors)
+    w.close()
+    w.line()
+
+    w.line("/// <summary>A last single vector of a row (full or partial): always through masks.</summary>")
+    w.open("private static void OneVector(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    accumulate(w, a, 1, "Depthwise3x3Avx512Kernel.ClippedLoads", vectors)
+    w.line()
+    w.line("var mask = Depthwise3x3Avx512Kernel.ColumnMask(x, width);")
+    w.line("float* d = destination + x;")
+    stores(w, rows, 1, ["mask"])
+    w.close()
+    w.close()
+    sys.stdout.write("\n".join(w.lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
