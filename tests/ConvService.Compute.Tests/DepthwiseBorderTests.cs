@@ -2,9 +2,8 @@ namespace ConvService.Compute.Tests;
 
 /// <summary>
 /// Depthwise 7x7 and 3x3 with "same" column padding (the direct AVX-512 kernels at Vector512) on widths and heights
-/// around the vector, chunk and row-group edges, with input and output at every float offset from a 64-byte line
-/// (the 7x7 kernel aligns its chunk grid to the input's address): against the reference, and nothing written
-/// outside the output.
+/// around the vector, chunk and row-group edges, with input and output at random float offsets from a 64-byte
+/// line: against the reference, and nothing written outside the output (masked border stores).
 /// </summary>
 public sealed class DepthwiseBorderTests
 {
