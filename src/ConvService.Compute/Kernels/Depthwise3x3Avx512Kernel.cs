@@ -27,7 +27,9 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     /// <paramref name="rows"/>: the six input rows (zero rows outside the image) of output rows
     /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: a caller's tiered (OSR) compile that inlines Run leaves the pair bodies as calls to
+    // separately tiered methods, which start unoptimised; on its own, Run inlines them.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
     {
         var b = Vector512.Create(bias);

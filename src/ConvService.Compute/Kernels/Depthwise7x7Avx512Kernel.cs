@@ -50,7 +50,9 @@ internal static unsafe class Depthwise7x7Avx512Kernel
     /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>;
     /// <paramref name="weights"/>: one filter packed by <see cref="PackWeights"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Never inlined: a caller's tiered (OSR) compile that inlines Run leaves the big chunk bodies as calls to
+    // separately tiered methods, which start unoptimised; on its own, Run inlines them.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
     {
         var b = Vector512.Create(bias);
