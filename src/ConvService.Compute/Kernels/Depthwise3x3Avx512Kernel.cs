@@ -27,8 +27,11 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     /// <paramref name="rows"/>: the six input rows (zero rows outside the image) of output rows
     /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>.
     /// </summary>
-    // Never inlined: a caller's tiered (OSR) compile that inlines Run leaves the pair bodies as calls to
-    // separately tiered methods, which start unoptimised; on its own, Run inlines them.
+    /// <remarks>
+    /// Never inlined: inlined into its caller at tier 1, the JIT ran out of inlining budget, called
+    /// <see cref="ColumnMask"/> and spilled the eight accumulators around the call (to 16-byte aligned
+    /// stack slots, whose 64-byte reloads are slow when they split cache lines).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
     {
@@ -146,8 +149,6 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     }
 
     /// <summary>A last single vector of a row (full or partial): always through masks.</summary>
-    // Optimised from the first call: left to tiering it runs unoptimised (spilling every vector) until promoted.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneVector(float** rows, float* weights, Vector512<float> b, float* destination, int width, int rowCount, int x)
     {
         // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
