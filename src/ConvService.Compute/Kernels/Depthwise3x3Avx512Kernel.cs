@@ -27,12 +27,7 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     /// <paramref name="rows"/>: the six input rows (zero rows outside the image) of output rows
     /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>.
     /// </summary>
-    /// <remarks>
-    /// Never inlined: inlined into its caller at tier 1, the JIT ran out of inlining budget, called
-    /// <see cref="ColumnMask"/> and spilled the eight accumulators around the call (to 16-byte aligned
-    /// stack slots, whose 64-byte reloads are slow when they split cache lines).
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
     {
         var b = Vector512.Create(bias);

@@ -53,15 +53,6 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         direct7x7 = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
             && g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.PadLeft == 3 && g.PadRight == 3;
-        if (direct7x7)
-        {
-            packed7x7 = new PinnedArray<float>((long)g.OutChannels * Depthwise7x7Avx512Kernel.PackedTaps);
-            for (int o = 0; o < g.OutChannels; o++)
-            {
-                Depthwise7x7Avx512Kernel.PackWeights(weight.Slice(o * taps, taps), packed7x7.AsSpan().Slice(o * Depthwise7x7Avx512Kernel.PackedTaps, Depthwise7x7Avx512Kernel.PackedTaps));
-            }
-        }
-
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
@@ -70,6 +61,11 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         {
             // The row-pointer table (ringRows entries) holds one 7x7 group's input rows.
             ringRows = Math.Max(ringRows, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Depthwise7x7Avx512Kernel.InputRows));
+            packed7x7 = new PinnedArray<float>((long)g.OutChannels * Depthwise7x7Avx512Kernel.PackedTaps);
+            for (int o = 0; o < g.OutChannels; o++)
+            {
+                Depthwise7x7Avx512Kernel.PackWeights(weight.Slice(o * taps, taps), packed7x7.AsSpan().Slice(o * Depthwise7x7Avx512Kernel.PackedTaps, Depthwise7x7Avx512Kernel.PackedTaps));
+            }
         }
 
         tapOffsets = new PinnedArray<int>(g.KernelW);
