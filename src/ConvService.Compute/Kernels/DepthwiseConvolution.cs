@@ -20,6 +20,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly int multiplier;
     private readonly int taps;
     private readonly PinnedArray<float> weights;
+
+    /// <summary>The filters in <see cref="Depthwise7x7Avx512Kernel"/>'s layout when that kernel runs, otherwise null.</summary>
+    private readonly PinnedArray<float>? packed7x7;
     private readonly PinnedArray<float> biases;
     private readonly PinnedArray<int> tapOffsets;
     private readonly StridedRowLayout layout;
@@ -57,6 +60,17 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
+        if (direct7x7)
+        {
+            // The row-pointer table (ringRows entries) holds one 7x7 group's input rows.
+            ringRows = Math.Max(ringRows, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Depthwise7x7Avx512Kernel.InputRows));
+            packed7x7 = new PinnedArray<float>((long)g.OutChannels * Depthwise7x7Avx512Kernel.PackedTaps);
+            for (int o = 0; o < g.OutChannels; o++)
+            {
+                Depthwise7x7Avx512Kernel.PackWeights(weight.Slice(o * taps, taps), packed7x7.AsSpan().Slice(o * Depthwise7x7Avx512Kernel.PackedTaps, Depthwise7x7Avx512Kernel.PackedTaps));
+            }
+        }
+
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
         {
@@ -218,7 +232,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             {
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                Depthwise7x7Avx512Kernel.Run(rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.OutWidth, count);
+                Depthwise7x7Avx512Kernel.Run(rows, packed7x7!.Pointer + ((long)o * Depthwise7x7Avx512Kernel.PackedTaps), biases.Pointer[o], destination, g.OutWidth, count);
             }
         }
     }

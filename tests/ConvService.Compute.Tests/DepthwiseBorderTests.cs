@@ -1,0 +1,72 @@
+namespace ConvService.Compute.Tests;
+
+/// <summary>
+/// Depthwise 7x7 and 3x3 with "same" column padding (the direct AVX-512 kernels at Vector512) on widths and heights
+/// around the vector, chunk and row-group edges, with input and output at random float offsets from a 64-byte
+/// line: against the reference, and nothing written outside the output (masked border stores).
+/// </summary>
+public sealed class DepthwiseBorderTests
+{
+    private static readonly int[] Widths = [1, 2, 3, 5, 13, 15, 16, 17, 19, 29, 31, 32, 33, 35, 47, 48, 49, 63, 64, 65, 100];
+    private static readonly int[] Heights = [1, 2, 3, 4, 5, 6, 7, 9, 13];
+
+    public static TheoryData<SimdLevel, int> LevelsAndKernels()
+    {
+        var data = new TheoryData<SimdLevel, int>();
+        foreach (var level in TestData.Levels)
+        {
+            data.Add(level, 3);
+            data.Add(level, 7);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LevelsAndKernels))]
+    public void EveryWidthHeightAndAlignmentMatchesTheReference(SimdLevel level, int kernel)
+    {
+        var random = new Random(700 + kernel);
+        var engines = new[] { TestData.Engine(level, threads: 1), TestData.Engine(level, threads: 2) };
+        int pad = kernel / 2;
+        int trial = 0;
+        foreach (int width in Widths)
+        {
+            foreach (int height in Heights)
+            {
+                trial++;
+                int channels = 1 + (trial % 3), multiplier = 1 + (trial % 2 == 0 && trial % 5 == 0 ? 1 : 0);
+                var options = new Conv2dOptions { Groups = channels, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
+                var g = ConvShapes.Standard([1, channels, height, width], [channels * multiplier, 1, kernel, kernel], [channels * multiplier], options);
+                Check(engines[trial % 2], g, random, inputOffset: random.Next(16), outputOffset: random.Next(16), $"{level} {g.ShapeSummary}");
+            }
+        }
+    }
+
+    private static void Check(ConvolutionEngine engine, Conv2dGeometry g, Random random, int inputOffset, int outputOffset, string context)
+    {
+        const int Guard = 40;
+        const float Sentinel = 12345f;
+        var inputStorage = TestData.Random(random, g.InputElements + 16);
+        var input = inputStorage.AsSpan(inputOffset, (int)g.InputElements).ToArray();
+        var weight = TestData.Random(random, g.WeightElements);
+        var bias = TestData.Random(random, g.OutChannels);
+        var (expected, magnitude) = ReferenceConvolution.Standard(g, input, weight, bias);
+
+        var outputStorage = new float[g.OutputElements + (2 * Guard) + 16];
+        outputStorage.AsSpan().Fill(Sentinel);
+        int start = Guard + outputOffset;
+        outputStorage.AsSpan(start, (int)g.OutputElements).Fill(float.NaN);
+        var result = engine.Convolve(g, inputStorage.AsSpan(inputOffset, (int)g.InputElements), weight, bias, outputStorage.AsSpan(start, (int)g.OutputElements));
+
+        string where = $"{context} input+{inputOffset} output+{outputOffset} ({result.Algorithm})";
+        TestData.AssertClose(expected, magnitude, outputStorage.AsSpan(start, (int)g.OutputElements).ToArray(), where);
+        for (int i = 0; i < outputStorage.Length; i++)
+        {
+            if (i < start || i >= start + g.OutputElements)
+            {
+                Assert.True(outputStorage[i] == Sentinel, $"{where}: wrote element {i - start} outside the output");
+            }
+        }
+    }
+}

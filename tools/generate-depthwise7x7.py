@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Writes src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs, the fully unrolled AVX-512 7x7 depthwise kernel.
+
+The JIT neither unrolls loops nor takes a variable valignd shift, so the body is spelled out tap by tap.
+Regenerate from the repository root (the committed file is exactly this output; .ci/run checks it):
+
+    python3 tools/generate-depthwise7x7.py > src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs
+
+The options exist for tuning experiments (--name writes a differently named class, to time variants side
+by side in one process); the defaults are the committed kernel. Measured on Zen 4 against this layout and
+not kept (equal or slower): 5, 6 or 8 rows, 1 or 3 vectors, unaligned loads instead of some or all valignd,
+one broadcast register per tap shared by the vectors, prefetching the next group's rows, a chunk grid aligned
+to the input's or the output's cache lines, non-temporal stores.
+"""
+
+import argparse
+import sys
+
+K = 7          # filter size
+HALF = K // 2  # columns of padding on each side
+V = 16         # floats per Vector512
+
+
+def parse():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=4, help="output rows per group")
+    parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
+    parser.add_argument("--name", default="Depthwise7x7Avx512Kernel", help="class name")
+    return parser.parse_args()
+
+
+class Writer:
+    def __init__(self):
+        self.lines = []
+        self.depth = 0
+
+    def line(self, text=""):
+        self.lines.append(("    " * self.depth + text) if text else "")
+
+    def open(self, text):
+        self.line(text)
+        self.line("{")
+        self.depth += 1
+
+    def close(self):
+        self.depth -= 1
+        self.line("}")
+
+
+def plus(base, offset):
+    """C# for `base + offset` floats, offsets written in vectors where they are whole vectors."""
+    if offset == 0:
+        return base
+    sign = "+" if offset > 0 else "-"
+    vectors, rest = divmod(abs(offset), V)
+    vec = "" if vectors == 0 else ("V" if vectors == 1 else f"({vectors} * V)")
+    if rest == 0:
+        return f"{base} {sign} {vec}"
+    if vectors == 0:
+        return f"{base} {sign} {rest}"
+    return f"{base} {sign} ({vec} + {rest})"
+
+
+def stores(w, rows, vectors, masks):
+    """Stores every accumulator (rows past rowCount skipped); masks: per vector, a mask variable or None."""
+    for j in range(rows):
+        if j > 0:
+            w.open(f"if (rowCount > {j})")
+        for k in range(vectors):
+            dest = "d" if j == 0 else ("d + width" if j == 1 else f"d + ({j} * width)")
+            if k:
+                dest += " + V" if k == 1 else f" + ({k} * V)"
+            if masks[k]:
+                w.line(f"Avx512F.MaskStore({dest}, {masks[k]}, a{j}{k});")
+            else:
+                w.line(f"a{j}{k}.Store({dest});")
+        if j > 0:
+            w.close()
+            if j < rows - 1:
+                w.line()
+
+
+def accumulate(w, a, vectors, load, packed_vectors):
+    """One chunk of `vectors` vectors for a.rows output rows; `load` is the IRowLoad that reads the rows."""
+    rows = a.rows
+    accs = [f"a{j}{k}" for j in range(rows) for k in range(vectors)]
+    for i in range(0, len(accs), 8):
+        w.line("Vector512<float> " + ", ".join(f"{acc} = b" for acc in accs[i:i + 8]) + ";")
+    # Aligned vectors: l0 is the one before the chunk, l1 .. l{vectors} the chunk, the last the one after.
+    aligned = set()
+    for o in range(-HALF, HALF + 1):
+        for k in range(vectors):
+            aligned.update({k, k + 1} if o < 0 else ({k + 1} if o == 0 else {k + 1, k + 2}))
+    aligned = sorted(aligned)
+    w.line("Vector512<uint> " + ", ".join(f"l{i}" for i in aligned) + ";")
+    w.line("Vector512<float> " + ", ".join(f"n{k}" for k in range(vectors)) + ";")
+    w.line("float* row;")
+    for r in range(rows + K - 1):
+        w.line()
+        w.line(f"row = rows[{r}];")
+        for i in aligned:
+            w.line(f"l{i} = {load}.Load(row, {plus('x', (i - 1) * V)}, width).AsUInt32();")
+        for kx in range(K):
+            o = kx - HALF
+            for k in range(vectors):
+                if o < 0:
+                    w.line(f"n{k} = Avx512F.AlignRight32(l{k + 1}, l{k}, {V + o}).AsSingle();")
+                elif o == 0:
+                    w.line(f"n{k} = l{k + 1}.AsSingle();")
+                else:
+                    w.line(f"n{k} = Avx512F.AlignRight32(l{k + 2}, l{k + 1}, {o}).AsSingle();")
+            # Input row r is kernel row r - j of output row j; each FMA broadcasts its tap from its own copy.
+            for j in range(rows):
+                ky = r - j
+                if 0 <= ky < K:
+                    for k in range(vectors):
+                        tap = ((j * packed_vectors) + k) * K * K + ky * K + kx
+                        w.line(f"a{j}{k} = Avx512F.FusedMultiplyAdd(Vector512.Create(w[{tap}]), n{k}, a{j}{k});")
+
+
+def main():
+    a = parse()
+    rows, vectors = a.rows, a.vectors
+    w = Writer()
+    w.line("// <auto-generated>")
+    w.line("// Generated by tools/generate-depthwise7x7.py; do not edit by hand. Regenerate from the repository root with")
+    w.line("//     python3 tools/generate-depthwise7x7.py > src/ConvService.Compute/Kernels/Depthwise7x7Avx512Kernel.cs")
+    w.line("// </auto-generated>")
+    w.line("using System.Runtime.CompilerServices;")
+    w.line("using System.Runtime.Intrinsics;")
+    w.line("using System.Runtime.Intrinsics.X86;")
+    w.line()
+    w.line("namespace ConvService.Compute.Kernels;")
+    w.line()
+    w.line("/// <summary>")
+    w.line(f"/// {rows} output rows of a 7x7 per-channel filter with stride 1, dilation 1 and three columns of zero padding on")
+    w.line("/// each side, straight from the input rows like <see cref=\"Depthwise3x3Avx512Kernel\"/>: whole-vector loads, the six")
+    w.line("/// shifted neighbours of each vector formed in registers with <c>valignd</c>, masked loads at the borders (zeros")
+    w.line(f"/// outside the row), {rows * vectors} accumulator chains ({rows} rows by {vectors} vectors).")
+    w.line("/// Every FMA takes its tap as an embedded broadcast (<c>{1to16}</c>) from its own copy of the weights (see")
+    w.line("/// <see cref=\"PackWeights\"/>), so broadcasts cost no separate instruction and no register.")
+    w.line("/// Generated by <c>tools/generate-depthwise7x7.py</c>: the JIT does not unroll loops and <c>valignd</c> takes its")
+    w.line("/// shift as an immediate.")
+    w.line("/// </summary>")
+    w.open(f"internal static unsafe class {a.name}")
+    w.line(f"public const int Rows = {rows};")
+    w.line()
+    w.line("/// <summary>Input rows one group reads.</summary>")
+    w.line("public const int InputRows = Rows + 6;")
+    w.line()
+    w.line(f"/// <summary>Floats per packed filter: the 49 taps once per accumulator ({rows} rows x {vectors} vectors).</summary>")
+    w.line(f"public const int PackedTaps = {rows * vectors} * 49;")
+    w.line()
+    w.line("private const int V = 16;")
+    w.line()
+    w.line("public static bool IsSupported => Avx512F.IsSupported;")
+    w.line()
+    w.line("/// <summary>")
+    w.line("/// One filter's 49 taps (row-major) in the layout <see cref=\"Run\"/> reads: a copy per accumulator. With a single")
+    w.line("/// copy the JIT merges the repeated broadcasts of a tap into long-lived registers, which spill; with one address")
+    w.line("/// per FMA each broadcast folds into its FMA.")
+    w.line("/// </summary>")
+    w.open("public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed)")
+    w.open(f"for (int copy = 0; copy < {rows * vectors}; copy++)")
+    w.line("taps[..49].CopyTo(packed.Slice(copy * 49, 49));")
+    w.close()
+    w.close()
+    w.line()
+    w.line("/// <summary>")
+    w.line(f"/// <paramref name=\"rows\"/>: the {rows + K - 1} input rows (zero rows outside the image) of output rows")
+    w.line(f"/// <c>0 .. {rows - 1}</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name=\"rowCount\"/>;")
+    w.line("/// <paramref name=\"weights\"/>: one filter packed by <see cref=\"PackWeights\"/>.")
+    w.line("/// </summary>")
+    w.line("// Never inlined: a caller's tiered (OSR) compile that inlines Run leaves the big chunk bodies as calls to")
+    w.line("// separately tiered methods, which start unoptimised; on its own, Run inlines them.")
+    w.line("[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]")
+    w.open("public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)")
+    w.line("var b = Vector512.Create(bias);")
+    w.line("int x = 0;")
+    w.line()
+    w.line(f"// Chunks of {vectors} vectors while the last one starts inside the row (it may be partial); a last single vector alone.")
+    w.open(f"for (; {plus('x', (vectors - 1) * V)} < width; x += {vectors} * V)")
+    w.open(f"if (x >= V && {plus('x', (vectors + 1) * V)} <= width)")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.open("else")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.close()
+    w.line()
+    w.open("for (; x < width; x += V)")
+    w.line("OneVector(rows, weights, b, destination, width, rowCount, x);")
+    w.close()
+    w.close()
+    w.line()
+
+    w.line("[MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    w.line("    where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad")
+    w.line("{")
+    w.depth += 1
+    accumulate(w, a, vectors, "TLoad", vectors)
+    w.line()
+    w.line("float* d = destination + x;")
+    w.open(f"if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && {plus('x', vectors * V)} > width)")
+    w.line("// The last vector runs past the row: write its valid lanes only.")
+    w.line(f"var mask = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
+    stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
+    w.line()
+    w.line("return;")
+    w.close()
+    w.line()
+    stores(w, rows, vectors, [None] * vectors)
+    w.close()
+    w.line()
+
+    w.line("/// <summary>A last single vector of a row (full or partial): always through masks.</summary>")
+    w.line("// Optimised from the first call: left to tiering it runs unoptimised (spilling every vector) until promoted.")
+    w.line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]")
+    w.open("private static void OneVector(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    accumulate(w, a, 1, "Depthwise3x3Avx512Kernel.ClippedLoads", vectors)
+    w.line()
+    w.line("var mask = Depthwise3x3Avx512Kernel.ColumnMask(x, width);")
+    w.line("float* d = destination + x;")
+    stores(w, rows, 1, ["mask"])
+    w.close()
+    w.close()
+    sys.stdout.write("\n".join(w.lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
