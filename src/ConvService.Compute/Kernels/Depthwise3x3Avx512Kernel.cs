@@ -149,6 +149,8 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     }
 
     /// <summary>A last single vector of a row (full or partial): always through masks.</summary>
+    /// <remarks>Optimised from the first call: left to tiering it runs unoptimised (every vector spilled) until promoted.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneVector(float** rows, float* weights, Vector512<float> b, float* destination, int width, int rowCount, int x)
     {
         // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
