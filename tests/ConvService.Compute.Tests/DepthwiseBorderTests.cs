@@ -1,7 +1,7 @@
 namespace ConvService.Compute.Tests;
 
 /// <summary>
-/// Depthwise 7x7 and 3x3 with "same" column padding (the direct AVX-512 kernels at Vector512) on widths and heights
+/// Depthwise 3x3, 5x5 and 7x7 with "same" column padding (the direct AVX-512 kernels at Vector512) on widths and heights
 /// around the vector, chunk and row-group edges, with input and output at random float offsets from a 64-byte
 /// line: against the reference, and nothing written outside the output (masked border stores).
 /// </summary>
@@ -16,6 +16,7 @@ public sealed class DepthwiseBorderTests
         foreach (var level in TestData.Levels)
         {
             data.Add(level, 3);
+            data.Add(level, 5);
             data.Add(level, 7);
         }
 

@@ -21,15 +21,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly int taps;
     private readonly PinnedArray<float> weights;
 
-    /// <summary>The filters in <see cref="Depthwise7x7Avx512Kernel"/>'s layout when that kernel runs, otherwise null.</summary>
-    private readonly PinnedArray<float>? packed7x7;
+    /// <summary>The filters in the generated KxK kernel's layout when one runs (<see cref="directSize"/> &gt; 0), otherwise null.</summary>
+    private readonly PinnedArray<float>? packedDirect;
     private readonly PinnedArray<float> biases;
     private readonly PinnedArray<int> tapOffsets;
     private readonly StridedRowLayout layout;
     private readonly int ringRows;
     private readonly bool rowGroups;
     private readonly bool direct3x3;
-    private readonly bool direct7x7;
+    /// <summary>K of the generated <see cref="IDirectDepthwiseKernel"/> that runs this geometry (5 or 7), or 0.</summary>
+    private readonly int directSize;
     private readonly bool direct3x3Stride2;
     private readonly JobPool jobs;
 
@@ -51,24 +52,23 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         direct3x3 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Avx512Kernel.IsSupported
             && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
             && g.PadLeft == 1 && g.PadRight == 1;
-        direct7x7 = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
-            && g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-            && g.PadLeft == 3 && g.PadRight == 3;
+        bool directKxK = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
+            && (g.KernelH == 5 || g.KernelH == 7) && g.KernelW == g.KernelH && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+            && g.PadLeft == g.KernelW / 2 && g.PadRight == g.KernelW / 2;
+        directSize = directKxK ? g.KernelH : 0;
         direct3x3Stride2 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Stride2Avx512Kernel.IsSupported
             && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
-        if (direct7x7)
+        if (directSize == 7)
         {
-            // The row-pointer table (ringRows entries) holds one 7x7 group's input rows.
-            ringRows = Math.Max(ringRows, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Depthwise7x7Avx512Kernel.InputRows));
-            packed7x7 = new PinnedArray<float>((long)g.OutChannels * Depthwise7x7Avx512Kernel.PackedTaps);
-            for (int o = 0; o < g.OutChannels; o++)
-            {
-                Depthwise7x7Avx512Kernel.PackWeights(weight.Slice(o * taps, taps), packed7x7.AsSpan().Slice(o * Depthwise7x7Avx512Kernel.PackedTaps, Depthwise7x7Avx512Kernel.PackedTaps));
-            }
+            packedDirect = PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows);
+        }
+        else if (directSize == 5)
+        {
+            packedDirect = PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows);
         }
 
         tapOffsets = new PinnedArray<int>(g.KernelW);
@@ -121,9 +121,15 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             return;
         }
 
-        if (direct7x7)
+        if (directSize == 7)
         {
-            RunRowsDirect7x7(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            return;
+        }
+
+        if (directSize == 5)
+        {
+            RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
             return;
         }
 
@@ -214,25 +220,40 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
-    /// <summary>The 7x7 same-width case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
-    private void RunRowsDirect7x7(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    /// <summary>The filters packed for a generated KxK kernel; widens the row-pointer table (ringRows entries) to one group's input rows.</summary>
+    private PinnedArray<float> PackDirect<TKernel>(ReadOnlySpan<float> weight, ref int rowTable)
+        where TKernel : struct, IDirectDepthwiseKernel
+    {
+        rowTable = Math.Max(rowTable, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)TKernel.InputRows));
+        var packed = new PinnedArray<float>((long)g.OutChannels * TKernel.PackedTaps);
+        for (int o = 0; o < g.OutChannels; o++)
+        {
+            TKernel.PackWeights(weight.Slice(o * taps, taps), packed.AsSpan().Slice(o * TKernel.PackedTaps, TKernel.PackedTaps));
+        }
+
+        return packed;
+    }
+
+    /// <summary>The KxK same-width case (generated kernel) straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsDirect<TKernel>(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+        where TKernel : struct, IDirectDepthwiseKernel
     {
         float** rows = ws.RowPointers;
-        for (int oy = oyStart; oy < oyEnd; oy += Depthwise7x7Avx512Kernel.Rows)
+        for (int oy = oyStart; oy < oyEnd; oy += TKernel.Rows)
         {
             token.ThrowIfCancellationRequested();
-            for (int r = 0; r < Depthwise7x7Avx512Kernel.InputRows; r++)
+            for (int r = 0; r < TKernel.InputRows; r++)
             {
                 int iy = oy - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
             }
 
-            int count = Math.Min(Depthwise7x7Avx512Kernel.Rows, oyEnd - oy);
+            int count = Math.Min(TKernel.Rows, oyEnd - oy);
             for (int m = 0; m < multiplier; m++)
             {
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                Depthwise7x7Avx512Kernel.Run(rows, packed7x7!.Pointer + ((long)o * Depthwise7x7Avx512Kernel.PackedTaps), biases.Pointer[o], destination, g.OutWidth, count);
+                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, g.OutWidth, count);
             }
         }
     }
