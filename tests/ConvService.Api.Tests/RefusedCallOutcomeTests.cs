@@ -26,6 +26,7 @@ public sealed class RefusedCallOutcomeTests
     {
         using var aborted = new CancellationTokenSource();
         var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+        context.Request.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = "2";
         var outcome = RefusedCallMiddleware.OutcomeAsync(context); // sees UNKNOWN and no abort yet, so it waits
         await aborted.CancelAsync();
@@ -36,14 +37,31 @@ public sealed class RefusedCallOutcomeTests
     }
 
     [Fact]
-    public async Task AnUnknownOutcomeWithoutAnAbortStaysUnknown()
+    public async Task AnUnknownOutcomeWithoutAnAbortStaysUnknownAfterTheGrace()
     {
         var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = "2";
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         var (code, _) = await RefusedCallMiddleware.OutcomeAsync(context);
 
         Assert.Equal("UNKNOWN", code);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) >= RefusedCallMiddleware.AbortGrace * 0.9);
+    }
+
+    [Fact]
+    public async Task AnUnknownRestOutcomeDoesNotWait()
+    {
+        // An unmapped REST status (here 415) is reported at once: only gRPC's UNKNOWN can be a late-signalled abort.
+        var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/json";
+        context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+
+        var outcome = RefusedCallMiddleware.OutcomeAsync(context);
+
+        Assert.True(outcome.IsCompleted);
+        Assert.Equal("UNKNOWN", (await outcome).Code);
     }
 
     [Theory]
