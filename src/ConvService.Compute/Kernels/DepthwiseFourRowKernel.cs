@@ -28,9 +28,9 @@ internal static unsafe class DepthwiseFourRowKernel
         TVec biasVector = TOps.Broadcast(bias);
         int x = 0;
 
-        // Each width case is its own method: in one method the JIT spilled the smaller cases' accumulators to the
-        // stack after every FMA (register pressure of the 16-accumulator block), which ran 3x slower whenever the
-        // stack slots were not 64-byte aligned.
+        // Each width case is its own method and partial vectors are stored without calls: in one method whose tail
+        // path called memmove, the JIT kept the accumulators on the stack and stored them after every FMA, which
+        // ran 3x slower whenever the stack slots were not 64-byte aligned.
         for (; x + (Vectors * v) <= width || width - x > 2 * v; x += Vectors * v)
         {
             FourVectors<TOps, TVec>(rows, taps, kernelH, kernelW, weights, biasVector, outputs, width, tail, x);
@@ -62,10 +62,10 @@ internal static unsafe class DepthwiseFourRowKernel
             float* row = rows[r] + x;
 
             // Input row r is kernel row r - j of output row j.
-            float* w0 = (uint)(r - 0) < (uint)kernelH ? weights + ((r - 0) * kernelW) : null;
-            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
-            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
-            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            float* w0 = KernelRow(weights, r, kernelH, kernelW);
+            float* w1 = KernelRow(weights, r - 1, kernelH, kernelW);
+            float* w2 = KernelRow(weights, r - 2, kernelH, kernelW);
+            float* w3 = KernelRow(weights, r - 3, kernelH, kernelW);
             for (int kx = 0; kx < kernelW; kx++)
             {
                 float* p = row + taps[kx];
@@ -133,10 +133,10 @@ internal static unsafe class DepthwiseFourRowKernel
         else
         {
             int count = width - x;
-            StoreBlock<TOps, TVec>(a00, a01, a02, a03, outputs[0] + x, count, tail);
-            StoreBlock<TOps, TVec>(a10, a11, a12, a13, outputs[1] + x, count, tail);
-            StoreBlock<TOps, TVec>(a20, a21, a22, a23, outputs[2] + x, count, tail);
-            StoreBlock<TOps, TVec>(a30, a31, a32, a33, outputs[3] + x, count, tail);
+            StoreRow<TOps, TVec>(outputs[0] + x, count, tail, a00, a01, a02, a03);
+            StoreRow<TOps, TVec>(outputs[1] + x, count, tail, a10, a11, a12, a13);
+            StoreRow<TOps, TVec>(outputs[2] + x, count, tail, a20, a21, a22, a23);
+            StoreRow<TOps, TVec>(outputs[3] + x, count, tail, a30, a31, a32, a33);
         }
     }
 
@@ -152,10 +152,10 @@ internal static unsafe class DepthwiseFourRowKernel
         for (int r = 0; r < kernelH + Rows - 1; r++)
         {
             float* row = rows[r] + x;
-            float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
-            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
-            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
-            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            float* w0 = KernelRow(weights, r, kernelH, kernelW);
+            float* w1 = KernelRow(weights, r - 1, kernelH, kernelW);
+            float* w2 = KernelRow(weights, r - 2, kernelH, kernelW);
+            float* w3 = KernelRow(weights, r - 3, kernelH, kernelW);
             for (int kx = 0; kx < kernelW; kx++)
             {
                 float* p = row + taps[kx];
@@ -192,10 +192,14 @@ internal static unsafe class DepthwiseFourRowKernel
         }
 
         int count = width - x;
-        StorePair<TOps, TVec>(s00, s01, outputs[0] + x, count, tail);
-        StorePair<TOps, TVec>(s10, s11, outputs[1] + x, count, tail);
-        StorePair<TOps, TVec>(s20, s21, outputs[2] + x, count, tail);
-        StorePair<TOps, TVec>(s30, s31, outputs[3] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s00, outputs[0] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s01, outputs[0] + x + v, count - v, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s10, outputs[1] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s11, outputs[1] + x + v, count - v, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s20, outputs[2] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s21, outputs[2] + x + v, count - v, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s30, outputs[3] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s31, outputs[3] + x + v, count - v, tail);
     }
 
     /// <summary>The last vector of width: one vector per output row, still four independent chains.</summary>
@@ -204,15 +208,14 @@ internal static unsafe class DepthwiseFourRowKernel
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
-        int v = TOps.Count;
         TVec s0 = biasVector, s1 = biasVector, s2 = biasVector, s3 = biasVector;
         for (int r = 0; r < kernelH + Rows - 1; r++)
         {
             float* row = rows[r] + x;
-            float* w0 = (uint)r < (uint)kernelH ? weights + (r * kernelW) : null;
-            float* w1 = (uint)(r - 1) < (uint)kernelH ? weights + ((r - 1) * kernelW) : null;
-            float* w2 = (uint)(r - 2) < (uint)kernelH ? weights + ((r - 2) * kernelW) : null;
-            float* w3 = (uint)(r - 3) < (uint)kernelH ? weights + ((r - 3) * kernelW) : null;
+            float* w0 = KernelRow(weights, r, kernelH, kernelW);
+            float* w1 = KernelRow(weights, r - 1, kernelH, kernelW);
+            float* w2 = KernelRow(weights, r - 2, kernelH, kernelW);
+            float* w3 = KernelRow(weights, r - 3, kernelH, kernelW);
             for (int kx = 0; kx < kernelW; kx++)
             {
                 TVec u = TOps.Load(row + taps[kx]);
@@ -238,47 +241,27 @@ internal static unsafe class DepthwiseFourRowKernel
             }
         }
 
-        int count = Math.Min(v, width - x);
-        StoreOne<TOps, TVec>(s0, outputs[0] + x, count, tail);
-        StoreOne<TOps, TVec>(s1, outputs[1] + x, count, tail);
-        StoreOne<TOps, TVec>(s2, outputs[2] + x, count, tail);
-        StoreOne<TOps, TVec>(s3, outputs[3] + x, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s0, outputs[0] + x, width - x, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s1, outputs[1] + x, width - x, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s2, outputs[2] + x, width - x, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(s3, outputs[3] + x, width - x, tail);
     }
 
-    private static void StoreBlock<TOps, TVec>(TVec first, TVec second, TVec third, TVec fourth, float* destination, int count, float* tail)
+    /// <summary>Kernel row <paramref name="ky"/> of the filter, or null when the input row feeds no kernel row of that output row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* KernelRow(float* weights, int ky, int kernelH, int kernelW) =>
+        (uint)ky < (uint)kernelH ? weights + (ky * kernelW) : null;
+
+    /// <summary>The first <paramref name="count"/> columns of a row held in consecutive vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TOps, TVec>(float* destination, int count, float* tail, TVec first, TVec second, TVec third, TVec fourth)
         where TOps : struct, IVectorOps<TVec>
         where TVec : unmanaged
     {
         int v = TOps.Count;
-        TOps.Store(tail, first);
-        TOps.Store(tail + v, second);
-        TOps.Store(tail + (2 * v), third);
-        TOps.Store(tail + (3 * v), fourth);
-        VectorCopy.Copy<TOps, TVec>(tail, destination, count);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePair<TOps, TVec>(TVec first, TVec second, float* destination, int count, float* tail)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : unmanaged
-    {
-        int v = TOps.Count;
-        TOps.Store(destination, first);
-        StoreOne<TOps, TVec>(second, destination + v, count - v, tail);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreOne<TOps, TVec>(TVec value, float* destination, int count, float* tail)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : unmanaged
-    {
-        if (count == TOps.Count)
-        {
-            TOps.Store(destination, value);
-            return;
-        }
-
-        TOps.Store(tail, value);
-        VectorCopy.Copy<TOps, TVec>(tail, destination, count);
+        VectorCopy.StorePrefix<TOps, TVec>(first, destination, count, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(second, destination + v, count - v, tail);
+        VectorCopy.StorePrefix<TOps, TVec>(third, destination + (2 * v), count - (2 * v), tail);
+        VectorCopy.StorePrefix<TOps, TVec>(fourth, destination + (3 * v), count - (3 * v), tail);
     }
 }

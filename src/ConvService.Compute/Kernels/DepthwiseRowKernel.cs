@@ -53,10 +53,10 @@ internal static unsafe class DepthwiseRowKernel
 
             // The padded last block: whole vectors straight to the row, the partial one through the tail.
             int count = width - x;
-            StoreUpTo<TOps, TVec>(acc0, destination + x, count, tail);
-            StoreUpTo<TOps, TVec>(acc1, destination + x + v, count - v, tail);
-            StoreUpTo<TOps, TVec>(acc2, destination + x + (2 * v), count - (2 * v), tail);
-            StoreUpTo<TOps, TVec>(acc3, destination + x + (3 * v), count - (3 * v), tail);
+            VectorCopy.StorePrefix<TOps, TVec>(acc0, destination + x, count, tail);
+            VectorCopy.StorePrefix<TOps, TVec>(acc1, destination + x + v, count - v, tail);
+            VectorCopy.StorePrefix<TOps, TVec>(acc2, destination + x + (2 * v), count - (2 * v), tail);
+            VectorCopy.StorePrefix<TOps, TVec>(acc3, destination + x + (3 * v), count - (3 * v), tail);
             return;
         }
 
@@ -75,32 +75,7 @@ internal static unsafe class DepthwiseRowKernel
                 w += kernelW;
             }
 
-            if (x + v <= width)
-            {
-                TOps.Store(destination + x, acc);
-            }
-            else
-            {
-                TOps.Store(tail, acc);
-                VectorCopy.Copy<TOps, TVec>(tail, destination + x, width - x);
-            }
-        }
-    }
-
-    /// <summary>Stores the first <paramref name="count"/> lanes (none if count &lt;= 0, all if count &gt;= the vector width).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreUpTo<TOps, TVec>(TVec value, float* destination, int count, float* tail)
-        where TOps : struct, IVectorOps<TVec>
-        where TVec : unmanaged
-    {
-        if (count >= TOps.Count)
-        {
-            TOps.Store(destination, value);
-        }
-        else if (count > 0)
-        {
-            TOps.Store(tail, value);
-            VectorCopy.Copy<TOps, TVec>(tail, destination, count);
+            VectorCopy.StorePrefix<TOps, TVec>(acc, destination + x, width - x, tail);
         }
     }
 }
