@@ -12,7 +12,7 @@ namespace ConvService.Compute.Kernels;
 /// read zeros outside the row. The nine weights stay in registers; eight accumulator chains (four
 /// rows by two vectors) keep the FMA pipes busy. Rows above or below the image point at a zero row.
 /// </summary>
-internal static unsafe class Depthwise3x3Avx512Kernel
+internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKernel
 {
     public const int Rows = 4;
 
@@ -21,11 +21,30 @@ internal static unsafe class Depthwise3x3Avx512Kernel
 
     private const int V = 16;
 
+    public static int Size => 3;
+
+    static int IDirectDepthwiseKernel.Rows => Rows;
+
+    static int IDirectDepthwiseKernel.InputRows => InputRows;
+
+    /// <summary>The nine taps as they come (row-major): this kernel keeps them in registers.</summary>
+    public static int PackedTaps => 9;
+
+    public static int Stride => 1;
+
     public static bool IsSupported => Avx512F.IsSupported;
+
+    /// <summary>Same-width outputs: one column of padding on each side (rows above and below may differ).</summary>
+    public static bool Fits(Conv2dGeometry g) =>
+        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.PadLeft == 1 && g.PadRight == 1;
+
+    public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed) => taps[..9].CopyTo(packed);
 
     /// <summary>
     /// <paramref name="rows"/>: the six input rows (zero rows outside the image) of output rows
-    /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>.
+    /// <c>0 .. 3</c>; output row j goes to <c>destination + j * shape.OutWidth</c> for j &lt; <paramref name="rowCount"/>
+    /// (same width as the input).
     /// </summary>
     /// <remarks>
     /// Never inlined: inlined into its caller at tier 1, the JIT ran out of inlining budget, called
@@ -33,8 +52,9 @@ internal static unsafe class Depthwise3x3Avx512Kernel
     /// stack slots, whose 64-byte reloads are slow when they split cache lines).
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
+    public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)
     {
+        int width = shape.OutWidth;
         var b = Vector512.Create(bias);
         int x = 0;
         // Pairs while more than one vector of width remains (the second may be partial); a last

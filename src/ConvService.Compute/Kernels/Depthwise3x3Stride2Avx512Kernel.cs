@@ -13,7 +13,7 @@ namespace ConvService.Compute.Kernels;
 /// four accumulator chains. Loads at the borders are masked (zeros outside the row), so no padded
 /// copy of the input is made; rows above or below the image point at a zero row.
 /// </summary>
-internal static unsafe class Depthwise3x3Stride2Avx512Kernel
+internal readonly unsafe struct Depthwise3x3Stride2Avx512Kernel : IDirectDepthwiseKernel
 {
     public const int Rows = 2;
 
@@ -22,16 +22,34 @@ internal static unsafe class Depthwise3x3Stride2Avx512Kernel
 
     private const int V = 16;
 
+    public static int Size => 3;
+
+    static int IDirectDepthwiseKernel.Rows => Rows;
+
+    static int IDirectDepthwiseKernel.InputRows => InputRows;
+
+    /// <summary>The nine taps as they come (row-major): this kernel keeps them in registers.</summary>
+    public static int PackedTaps => 9;
+
+    public static int Stride => 2;
+
     public static bool IsSupported => Avx512F.IsSupported;
 
+    /// <summary>Any padding: the borders are masked loads.</summary>
+    public static bool Fits(Conv2dGeometry g) =>
+        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1;
+
+    public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed) => taps[..9].CopyTo(packed);
+
     /// <summary>
-    /// <paramref name="rows"/>: the five input rows (zero rows, at least <paramref name="inWidth"/> long, outside
-    /// the image) of output rows 0 and 1; output row j goes to <c>destination + j * outWidth</c> for j &lt;
-    /// <paramref name="rowCount"/>. Output column x reads input columns <c>2x - padLeft .. 2x - padLeft + 2</c>.
+    /// <paramref name="rows"/>: the five input rows (zero rows, at least <c>shape.InWidth</c> long, outside
+    /// the image) of output rows 0 and 1; output row j goes to <c>destination + j * shape.OutWidth</c> for j &lt;
+    /// <paramref name="rowCount"/>. Output column x reads input columns <c>2x - shape.PadLeft .. 2x - shape.PadLeft + 2</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float** rows, float* weights, float bias, float* destination, int inWidth, int outWidth, int padLeft, int rowCount)
+    public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)
     {
+        int inWidth = shape.InWidth, outWidth = shape.OutWidth, padLeft = shape.PadLeft;
         var b = Vector512.Create(bias);
         var evens = Vector512<int>.Indices + Vector512<int>.Indices;
         for (int x = 0; x < outWidth; x += 2 * V)

@@ -32,6 +32,8 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
 
     public static int Size => 7;
 
+    public static int Stride => 1;
+
     static int IDirectDepthwiseKernel.Rows => Rows;
 
     static int IDirectDepthwiseKernel.InputRows => InputRows;
@@ -39,6 +41,11 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
     static int IDirectDepthwiseKernel.PackedTaps => PackedTaps;
 
     public static bool IsSupported => Avx512F.IsSupported;
+
+    /// <summary>Same-width outputs: three columns of padding on each side (rows above and below may differ).</summary>
+    public static bool Fits(Conv2dGeometry g) =>
+        g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.PadLeft == 3 && g.PadRight == 3;
 
     /// <summary>
     /// One filter's 49 taps (row-major) in the layout <see cref="Run"/> reads: a copy per accumulator. With a single
@@ -55,14 +62,16 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
 
     /// <summary>
     /// <paramref name="rows"/>: the 10 input rows (zero rows outside the image) of output rows
-    /// <c>0 .. 3</c>; output row j goes to <c>destination + j * width</c> for j &lt; <paramref name="rowCount"/>;
+    /// <c>0 .. 3</c>; output row j goes to <c>destination + j * shape.OutWidth</c> for j &lt; <paramref name="rowCount"/>
+    /// (same width as the input);
     /// <paramref name="weights"/>: one filter packed by <see cref="PackWeights"/>.
     /// </summary>
     // Never inlined: a caller's tiered (OSR) compile that inlines Run leaves the big chunk bodies as calls to
     // separately tiered methods, which start unoptimised; on its own, Run inlines them.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
+    public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)
     {
+        int width = shape.OutWidth;
         var b = Vector512.Create(bias);
         int x = 0;
 

@@ -21,17 +21,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly int taps;
     private readonly PinnedArray<float> weights;
 
-    /// <summary>The filters in the generated KxK kernel's layout when one runs (<see cref="directSize"/> &gt; 0), otherwise null.</summary>
+    /// <summary>The filters in the direct kernel's layout when one runs (<see cref="direct"/>), otherwise null.</summary>
     private readonly PinnedArray<float>? packedDirect;
     private readonly PinnedArray<float> biases;
     private readonly PinnedArray<int> tapOffsets;
     private readonly StridedRowLayout layout;
     private readonly int ringRows;
     private readonly bool rowGroups;
-    private readonly bool direct3x3;
-    /// <summary>K of the generated <see cref="IDirectDepthwiseKernel"/> that runs this geometry (5 or 7), or 0.</summary>
-    private readonly int directSize;
-    private readonly bool direct3x3Stride2;
+    /// <summary>The <see cref="IDirectDepthwiseKernel"/> that runs this geometry straight from the input rows, if any.</summary>
+    private readonly DirectKernel direct;
+    private readonly DirectRowShape directShape;
     private readonly JobPool jobs;
 
     public DepthwiseConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -49,27 +48,25 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
 
         rowGroups = g.StrideH == 1 && g.DilationH == 1;
-        direct3x3 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Avx512Kernel.IsSupported
-            && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-            && g.PadLeft == 1 && g.PadRight == 1;
-        bool directKxK = typeof(TOps) == typeof(Vector512Ops) && Depthwise7x7Avx512Kernel.IsSupported
-            && (g.KernelH == 5 || g.KernelH == 7) && g.KernelW == g.KernelH && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-            && g.PadLeft == g.KernelW / 2 && g.PadRight == g.KernelW / 2;
-        directSize = directKxK ? g.KernelH : 0;
-        direct3x3Stride2 = typeof(TOps) == typeof(Vector512Ops) && Depthwise3x3Stride2Avx512Kernel.IsSupported
-            && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1;
         layout = StridedRowLayout.Create(g.InWidth, g.PadLeft, g.PadRight, g.OutWidth, g.KernelW, g.StrideW, g.DilationW, DepthwiseFourRowKernel.Vectors * TOps.Count);
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
-        if (directSize == 7)
+        direct = typeof(TOps) != typeof(Vector512Ops) ? DirectKernel.None
+            : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
+            : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
+            : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
+            : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
+            : DirectKernel.None;
+        directShape = new DirectRowShape(g.InWidth, g.OutWidth, g.PadLeft);
+        packedDirect = direct switch
         {
-            packedDirect = PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows);
-        }
-        else if (directSize == 5)
-        {
-            packedDirect = PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows);
-        }
+            DirectKernel.Depthwise3x3 => PackDirect<Depthwise3x3Avx512Kernel>(weight, ref ringRows),
+            DirectKernel.Depthwise3x3Stride2 => PackDirect<Depthwise3x3Stride2Avx512Kernel>(weight, ref ringRows),
+            DirectKernel.Depthwise5x5 => PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows),
+            DirectKernel.Depthwise7x7 => PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows),
+            _ => null,
+        };
 
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
@@ -115,28 +112,20 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     /// </summary>
     internal void RunRows(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
     {
-        if (direct3x3)
+        switch (direct)
         {
-            RunRowsDirect3x3(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
-            return;
-        }
-
-        if (directSize == 7)
-        {
-            RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
-            return;
-        }
-
-        if (directSize == 5)
-        {
-            RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
-            return;
-        }
-
-        if (direct3x3Stride2)
-        {
-            RunRowsDirect3x3Stride2(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
-            return;
+            case DirectKernel.Depthwise3x3:
+                RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise3x3Stride2:
+                RunRowsDirect<Depthwise3x3Stride2Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise5x5:
+                RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise7x7:
+                RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
         }
 
         nint rowLength = layout.RowLength;
@@ -197,30 +186,10 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
-    /// <summary>The 3x3 same-width case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
-    private void RunRowsDirect3x3(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
-    {
-        float** rows = ws.RowPointers;
-        for (int oy = oyStart; oy < oyEnd; oy += Depthwise3x3Avx512Kernel.Rows)
-        {
-            token.ThrowIfCancellationRequested();
-            for (int r = 0; r < Depthwise3x3Avx512Kernel.InputRows; r++)
-            {
-                int iy = oy - g.PadTop + r;
-                rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
-            }
+    private static bool Fits<TKernel>(Conv2dGeometry g)
+        where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
 
-            int count = Math.Min(Depthwise3x3Avx512Kernel.Rows, oyEnd - oy);
-            for (int m = 0; m < multiplier; m++)
-            {
-                int o = (c * multiplier) + m;
-                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                Depthwise3x3Avx512Kernel.Run(rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.OutWidth, count);
-            }
-        }
-    }
-
-    /// <summary>The filters packed for a generated KxK kernel; widens the row-pointer table (ringRows entries) to one group's input rows.</summary>
+    /// <summary>The filters packed for a direct kernel; widens the row-pointer table (ringRows entries) to one group's input rows.</summary>
     private PinnedArray<float> PackDirect<TKernel>(ReadOnlySpan<float> weight, ref int rowTable)
         where TKernel : struct, IDirectDepthwiseKernel
     {
@@ -234,7 +203,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         return packed;
     }
 
-    /// <summary>The KxK same-width case (generated kernel) straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
+    /// <summary>Rows of a direct kernel's geometry straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
     private void RunRowsDirect<TKernel>(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
         where TKernel : struct, IDirectDepthwiseKernel
     {
@@ -244,7 +213,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             token.ThrowIfCancellationRequested();
             for (int r = 0; r < TKernel.InputRows; r++)
             {
-                int iy = oy - g.PadTop + r;
+                int iy = (oy * TKernel.Stride) - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
             }
 
@@ -253,31 +222,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             {
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, g.OutWidth, count);
-            }
-        }
-    }
-
-    /// <summary>The 3x3 stride-2 case straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
-    private void RunRowsDirect3x3Stride2(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
-    {
-        float** rows = stackalloc float*[Depthwise3x3Stride2Avx512Kernel.InputRows];
-        for (int oy = oyStart; oy < oyEnd; oy += Depthwise3x3Stride2Avx512Kernel.Rows)
-        {
-            token.ThrowIfCancellationRequested();
-            for (int r = 0; r < Depthwise3x3Stride2Avx512Kernel.InputRows; r++)
-            {
-                int iy = (oy * 2) - g.PadTop + r;
-                rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
-            }
-
-            int count = Math.Min(Depthwise3x3Stride2Avx512Kernel.Rows, oyEnd - oy);
-            for (int m = 0; m < multiplier; m++)
-            {
-                int o = (c * multiplier) + m;
-                float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                Depthwise3x3Stride2Avx512Kernel.Run(
-                    rows, weights.Pointer + ((long)o * taps), biases.Pointer[o], destination, g.InWidth, g.OutWidth, g.PadLeft, count);
+                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, directShape, count);
             }
         }
     }
@@ -298,6 +243,15 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             float* outputBase = job.Output + ((((long)n * g.OutChannels) + ((long)c * multiplier)) * outPlane) + ((long)oyStart * g.OutWidth);
             RunRows(ws, job.Input + (plane * inPlane), c, oyStart, oyEnd, outputBase, outPlane, job.Token);
         }
+    }
+
+    private enum DirectKernel
+    {
+        None,
+        Depthwise3x3,
+        Depthwise3x3Stride2,
+        Depthwise5x5,
+        Depthwise7x7,
     }
 
     /// <summary>One chunk's scratch carved from a single pooled buffer.</summary>

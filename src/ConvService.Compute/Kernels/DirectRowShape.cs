@@ -1,0 +1,7 @@
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// What a direct depthwise kernel needs of a geometry besides its own constants: the input and output row
+/// widths and the left padding (output column x reads input columns from <c>x * stride - PadLeft</c> on).
+/// </summary>
+internal readonly record struct DirectRowShape(int InWidth, int OutWidth, int PadLeft);
