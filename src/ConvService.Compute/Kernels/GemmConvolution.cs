@@ -106,6 +106,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         long shiftedPositions = (long)(g.OutHeight - 1) * paddedW + g.OutWidth;
         bool shiftable = allowShifted && (phased || (g.StrideH == 1 && g.StrideW == 1)) && sourcePlane * cinG < int.MaxValue / 2;
         phased &= shiftable;
+        if (phased)
+        {
+            // Distance between a row's column phases is one phase plane: the row's px phases lie phaseRows rows apart.
+            phaseLayout = new StridedRowLayout(phaseRows * paddedW, g.StrideW, g.PadLeft, g.InWidth);
+        }
 
         // Same-width outputs with horizontal padding read the input itself: rows keep the input's
         // pitch, lanes of taps that cross a row edge (reading the neighbouring row) are masked to
@@ -143,8 +148,6 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         if (shifted)
         {
             padInput = (pads || phased) && !columnMasked;
-            // Distance between a row's column phases is one phase plane: the row's px phases lie phaseRows rows apart.
-            phaseLayout = new StridedRowLayout(phaseRows * paddedW, g.StrideW, g.PadLeft, g.InWidth);
             sourceH = columnMasked ? g.InHeight : phased ? stridePhases * phaseRows : g.InHeight + g.PadTop + g.PadBottom;
             sourceW = paddedW;
             positions = shiftedPositions;
