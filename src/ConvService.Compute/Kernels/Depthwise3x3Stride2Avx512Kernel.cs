@@ -6,7 +6,7 @@ namespace ConvService.Compute.Kernels;
 
 /// <summary>
 /// Two output rows of a 3x3 per-channel filter with stride 2 and dilation 1 (any left padding),
-/// straight from the input rows like <see cref="Depthwise3x3Avx512Kernel"/>: for 16 outputs the
+/// straight from the input rows (see <see cref="RowLoads"/>): for 16 outputs the
 /// three taps of a row are the even and odd elements of the 32 input columns from the first tap on,
 /// and the even elements of the 32 from two columns further, split out with two-source permutes
 /// (<c>vpermt2ps</c>). The two output rows share their middle input row; two vectors per row give
@@ -58,11 +58,11 @@ internal readonly unsafe struct Depthwise3x3Stride2Avx512Kernel : IDirectDepthwi
             int first = (2 * x) - padLeft;
             if (first >= 0 && first + (4 * V) + 2 <= inWidth)
             {
-                TwoVectors<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, evens, destination, inWidth, outWidth, rowCount, x, first);
+                TwoVectors<RowLoads.Whole>(rows, weights, b, evens, destination, inWidth, outWidth, rowCount, x, first);
             }
             else
             {
-                TwoVectors<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, evens, destination, inWidth, outWidth, rowCount, x, first);
+                TwoVectors<RowLoads.Clipped>(rows, weights, b, evens, destination, inWidth, outWidth, rowCount, x, first);
             }
         }
     }
@@ -70,7 +70,7 @@ internal readonly unsafe struct Depthwise3x3Stride2Avx512Kernel : IDirectDepthwi
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TwoVectors<TLoad>(
         float** rows, float* w, Vector512<float> b, Vector512<int> evens, float* destination, int inWidth, int outWidth, int rowCount, int x, int first)
-        where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad
+        where TLoad : struct, RowLoads.IRowLoad
     {
         var odds = evens + Vector512<int>.One;
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b;
@@ -144,10 +144,10 @@ internal readonly unsafe struct Depthwise3x3Stride2Avx512Kernel : IDirectDepthwi
             return;
         }
 
-        Avx512F.MaskStore(d, Depthwise3x3Avx512Kernel.ColumnMask(x, outWidth), first);
+        Avx512F.MaskStore(d, RowLoads.ColumnMask(x, outWidth), first);
         if (x + V < outWidth)
         {
-            Avx512F.MaskStore(d + V, Depthwise3x3Avx512Kernel.ColumnMask(x + V, outWidth), second);
+            Avx512F.MaskStore(d + V, RowLoads.ColumnMask(x + V, outWidth), second);
         }
     }
 }

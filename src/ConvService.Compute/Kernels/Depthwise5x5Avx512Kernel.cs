@@ -10,7 +10,7 @@ namespace ConvService.Compute.Kernels;
 
 /// <summary>
 /// 4 output rows of a 5x5 per-channel filter with stride 1, dilation 1 and two columns of zero padding on
-/// each side, straight from the input rows like <see cref="Depthwise3x3Avx512Kernel"/>: whole-vector loads, the four
+/// each side, straight from the input rows (see <see cref="RowLoads"/>): whole-vector loads, the four
 /// shifted neighbours of each vector formed in registers with <c>valignd</c>, masked loads at the borders (zeros
 /// outside the row), 8 accumulator chains (4 rows by 2 vectors).
 /// Every FMA takes its tap as an embedded broadcast (<c>{1to16}</c>) from its own copy of the weights (see
@@ -80,11 +80,11 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         {
             if (x >= V && x + (3 * V) <= width)
             {
-                Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x);
             }
             else
             {
-                Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x);
             }
         }
 
@@ -96,7 +96,7 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)
-        where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad
+        where TLoad : struct, RowLoads.IRowLoad
     {
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b, a20 = b, a21 = b, a30 = b, a31 = b;
         Vector512<uint> l0, l1, l2, l3;
@@ -432,10 +432,10 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a31 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[199]), n1, a31);
 
         float* d = destination + x;
-        if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && x + (2 * V) > width)
+        if (typeof(TLoad) == typeof(RowLoads.Clipped) && x + (2 * V) > width)
         {
             // The last vector runs past the row: write its valid lanes only.
-            var mask = Depthwise3x3Avx512Kernel.ColumnMask(x + V, width);
+            var mask = RowLoads.ColumnMask(x + V, width);
             a00.Store(d);
             Avx512F.MaskStore(d + V, mask, a01);
             if (rowCount > 1)
@@ -491,9 +491,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         float* row;
 
         row = rows[0];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[0]), n0, a00);
         n0 = Avx512F.AlignRight32(l1, l0, 15).AsSingle();
@@ -506,9 +506,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[4]), n0, a00);
 
         row = rows[1];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[5]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[50]), n0, a10);
@@ -526,9 +526,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[54]), n0, a10);
 
         row = rows[2];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[10]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[55]), n0, a10);
@@ -551,9 +551,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[104]), n0, a20);
 
         row = rows[3];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[15]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[60]), n0, a10);
@@ -581,9 +581,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[154]), n0, a30);
 
         row = rows[4];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[20]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[65]), n0, a10);
@@ -611,9 +611,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[159]), n0, a30);
 
         row = rows[5];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[70]), n0, a10);
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[115]), n0, a20);
@@ -636,9 +636,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[164]), n0, a30);
 
         row = rows[6];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[120]), n0, a20);
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[165]), n0, a30);
@@ -656,9 +656,9 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[169]), n0, a30);
 
         row = rows[7];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[170]), n0, a30);
         n0 = Avx512F.AlignRight32(l1, l0, 15).AsSingle();
@@ -670,7 +670,7 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
         n0 = Avx512F.AlignRight32(l2, l1, 2).AsSingle();
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[174]), n0, a30);
 
-        var mask = Depthwise3x3Avx512Kernel.ColumnMask(x, width);
+        var mask = RowLoads.ColumnMask(x, width);
         float* d = destination + x;
         Avx512F.MaskStore(d, mask, a00);
         if (rowCount > 1)

@@ -10,7 +10,7 @@ namespace ConvService.Compute.Kernels;
 
 /// <summary>
 /// 4 output rows of a 7x7 per-channel filter with stride 1, dilation 1 and three columns of zero padding on
-/// each side, straight from the input rows like <see cref="Depthwise3x3Avx512Kernel"/>: whole-vector loads, the six
+/// each side, straight from the input rows (see <see cref="RowLoads"/>): whole-vector loads, the six
 /// shifted neighbours of each vector formed in registers with <c>valignd</c>, masked loads at the borders (zeros
 /// outside the row), 8 accumulator chains (4 rows by 2 vectors).
 /// Every FMA takes its tap as an embedded broadcast (<c>{1to16}</c>) from its own copy of the weights (see
@@ -80,11 +80,11 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         {
             if (x >= V && x + (3 * V) <= width)
             {
-                Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x);
             }
             else
             {
-                Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x);
             }
         }
 
@@ -96,7 +96,7 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)
-        where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad
+        where TLoad : struct, RowLoads.IRowLoad
     {
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b, a20 = b, a21 = b, a30 = b, a31 = b;
         Vector512<uint> l0, l1, l2, l3;
@@ -696,10 +696,10 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a31 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[391]), n1, a31);
 
         float* d = destination + x;
-        if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && x + (2 * V) > width)
+        if (typeof(TLoad) == typeof(RowLoads.Clipped) && x + (2 * V) > width)
         {
             // The last vector runs past the row: write its valid lanes only.
-            var mask = Depthwise3x3Avx512Kernel.ColumnMask(x + V, width);
+            var mask = RowLoads.ColumnMask(x + V, width);
             a00.Store(d);
             Avx512F.MaskStore(d + V, mask, a01);
             if (rowCount > 1)
@@ -755,9 +755,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         float* row;
 
         row = rows[0];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[0]), n0, a00);
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
@@ -774,9 +774,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[6]), n0, a00);
 
         row = rows[1];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[7]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[98]), n0, a10);
@@ -800,9 +800,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[104]), n0, a10);
 
         row = rows[2];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[14]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[105]), n0, a10);
@@ -833,9 +833,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[202]), n0, a20);
 
         row = rows[3];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[21]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[112]), n0, a10);
@@ -873,9 +873,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[300]), n0, a30);
 
         row = rows[4];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[28]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[119]), n0, a10);
@@ -913,9 +913,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[307]), n0, a30);
 
         row = rows[5];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[35]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[126]), n0, a10);
@@ -953,9 +953,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[314]), n0, a30);
 
         row = rows[6];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a00 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[42]), n0, a00);
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[133]), n0, a10);
@@ -993,9 +993,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[321]), n0, a30);
 
         row = rows[7];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a10 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[140]), n0, a10);
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[231]), n0, a20);
@@ -1026,9 +1026,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[328]), n0, a30);
 
         row = rows[8];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a20 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[238]), n0, a20);
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[329]), n0, a30);
@@ -1052,9 +1052,9 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[335]), n0, a30);
 
         row = rows[9];
-        l0 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x - V, width).AsUInt32();
-        l1 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x, width).AsUInt32();
-        l2 = Depthwise3x3Avx512Kernel.ClippedLoads.Load(row, x + V, width).AsUInt32();
+        l0 = RowLoads.Clipped.Load(row, x - V, width).AsUInt32();
+        l1 = RowLoads.Clipped.Load(row, x, width).AsUInt32();
+        l2 = RowLoads.Clipped.Load(row, x + V, width).AsUInt32();
         n0 = Avx512F.AlignRight32(l1, l0, 13).AsSingle();
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[336]), n0, a30);
         n0 = Avx512F.AlignRight32(l1, l0, 14).AsSingle();
@@ -1070,7 +1070,7 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         n0 = Avx512F.AlignRight32(l2, l1, 3).AsSingle();
         a30 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[342]), n0, a30);
 
-        var mask = Depthwise3x3Avx512Kernel.ColumnMask(x, width);
+        var mask = RowLoads.ColumnMask(x, width);
         float* d = destination + x;
         Avx512F.MaskStore(d, mask, a00);
         if (rowCount > 1)
