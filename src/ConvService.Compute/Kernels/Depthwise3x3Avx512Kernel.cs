@@ -117,11 +117,10 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
         }
 
         // The last vector (at x - V) is finished against the zero padding column to its right.
-        var zero = Vector512<float>.Zero;
-        var last0 = Step(zero, zero, zero, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left0, ref right0, ref pending0);
-        var last1 = Step(zero, zero, zero, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left1, ref right1, ref pending1);
-        var last2 = Step(zero, zero, zero, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left2, ref right2, ref pending2);
-        var last3 = Step(zero, zero, zero, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left3, ref right3, ref pending3);
+        var last0 = Finish(pending0, right0);
+        var last1 = Finish(pending1, right1);
+        var last2 = Finish(pending2, right2);
+        var last3 = Finish(pending3, right3);
         var lastMask = RowLoads.ColumnMask(x - V, width);
         float* d = destination + x - V;
         Avx512F.MaskStore(d, lastMask, last0);
@@ -176,6 +175,11 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
         previousPending = pending;
         return finished;
     }
+
+    /// <summary>The previous vector's output when the columns to its right are zero padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Finish(Vector512<float> previousPending, Vector512<float> previousRight) =>
+        previousPending + Avx512F.AlignRight32(Vector512<uint>.Zero, previousRight.AsUInt32(), 1).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows(float* d, int width, int rowCount, Vector512<float> o0, Vector512<float> o1, Vector512<float> o2, Vector512<float> o3)
