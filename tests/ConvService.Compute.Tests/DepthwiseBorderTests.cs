@@ -7,7 +7,7 @@ namespace ConvService.Compute.Tests;
 /// </summary>
 public sealed class DepthwiseBorderTests
 {
-    private static readonly int[] Widths = [1, 2, 3, 5, 13, 15, 16, 17, 19, 29, 31, 32, 33, 35, 47, 48, 49, 63, 64, 65, 100];
+    private static readonly int[] Widths = [1, 2, 3, 5, 13, 15, 16, 17, 19, 29, 31, 32, 33, 35, 47, 48, 49, 56, 63, 64, 65, 100, 250];
     private static readonly int[] Heights = [1, 2, 3, 4, 5, 6, 7, 9, 13];
 
     public static TheoryData<SimdLevel, int> LevelsAndKernels()

@@ -31,6 +31,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     /// <summary>The <see cref="IDirectDepthwiseKernel"/> that runs this geometry straight from the input rows, if any.</summary>
     private readonly DirectKernel direct;
     private readonly DirectRowShape directShape;
+
+    /// <summary>The row-edge table of <see cref="Depthwise3x3FlatAvx512Kernel"/> when it runs, otherwise null.</summary>
+    private readonly PinnedArray<float>? flatEdgeMasks;
     private readonly JobPool jobs;
 
     public DepthwiseConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
@@ -53,6 +56,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
         direct = typeof(TOps) != typeof(Vector512Ops) ? DirectKernel.None
+            : Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
             : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
             : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
             : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
@@ -67,6 +71,11 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             DirectKernel.Depthwise7x7 => PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows),
             _ => null,
         };
+        if (direct == DirectKernel.Depthwise3x3Flat)
+        {
+            flatEdgeMasks = new PinnedArray<float>(Depthwise3x3FlatAvx512Kernel.EdgePeriod(g.InWidth) * 2L * 16);
+            Depthwise3x3FlatAvx512Kernel.FillEdgeMasks(g.InWidth, flatEdgeMasks.AsSpan());
+        }
 
         tapOffsets = new PinnedArray<int>(g.KernelW);
         for (int kx = 0; kx < g.KernelW; kx++)
@@ -114,6 +123,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     {
         switch (direct)
         {
+            case DirectKernel.Depthwise3x3Flat:
+                RunRowsFlat(source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
             case DirectKernel.Depthwise3x3:
                 RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
@@ -227,6 +239,18 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
+    /// <summary>Rows of a narrow 3x3 geometry, the plane walked as one flat run of pixels (the taps are used as they come).</summary>
+    private void RunRowsFlat(float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        for (int m = 0; m < multiplier; m++)
+        {
+            int o = (c * multiplier) + m;
+            Depthwise3x3FlatAvx512Kernel.Run(
+                source, g.InWidth, g.InHeight, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), flatEdgeMasks!.Pointer);
+        }
+    }
+
     public void RunChannels(ChannelRangeJob job, long first, long end)
     {
         using var ws = RentWorkspace();
@@ -248,6 +272,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private enum DirectKernel
     {
         None,
+        Depthwise3x3Flat,
         Depthwise3x3,
         Depthwise3x3Stride2,
         Depthwise5x5,
