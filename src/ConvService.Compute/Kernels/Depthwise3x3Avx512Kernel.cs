@@ -6,12 +6,11 @@ namespace ConvService.Compute.Kernels;
 
 /// <summary>
 /// Four output rows of a 3x3 per-channel filter with stride 1, dilation 1 and one column of zero padding on
-/// each side, computed straight from the input rows (no padded copy), one vector of sixteen columns at a time.
-/// Shifting is linear, so each kernel column's three taps are applied to the unshifted input vectors first
-/// (a left, a centre and a right column sum per output row) and only the left and right sums are shifted into
-/// place, with <c>valignd</c> against the previous vector's sums: two shuffles per output vector instead of one
-/// per shifted input, one load per input row and vector, and no border cases (the sums left of column 0 are
-/// the bias alone, right of the last column zero). The nine weights stay in registers.
+/// each side, computed straight from the input rows (no padded copy), one vector of sixteen columns at a time,
+/// in the column-sum form (<see cref="ColumnSums3x3"/>): the left and right sums are shifted into place with
+/// <c>valignd</c> against the previous vector's sums, so two shuffles per output vector instead of one per shifted
+/// input, one load per input row and vector, and no border cases (the sums left of column 0 are the bias alone,
+/// right of the last column zero). The nine weights stay in registers.
 /// Rows above or below the image point at a zero row.
 /// </summary>
 internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKernel
@@ -76,14 +75,30 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
         Vector512<float> pending0 = default, pending1 = default, pending2 = default, pending3 = default;
 
         int x = 0;
-        for (; x + V <= width; x += V)
+        for (; x < width; x += V)
         {
-            var i0 = Vector512.Load(in0 + x);
-            var i1 = Vector512.Load(in1 + x);
-            var i2 = Vector512.Load(in2 + x);
-            var i3 = Vector512.Load(in3 + x);
-            var i4 = Vector512.Load(in4 + x);
-            var i5 = Vector512.Load(in5 + x);
+            Vector512<float> i0, i1, i2, i3, i4, i5;
+            if (x + V <= width)
+            {
+                i0 = Vector512.Load(in0 + x);
+                i1 = Vector512.Load(in1 + x);
+                i2 = Vector512.Load(in2 + x);
+                i3 = Vector512.Load(in3 + x);
+                i4 = Vector512.Load(in4 + x);
+                i5 = Vector512.Load(in5 + x);
+            }
+            else
+            {
+                // A partial last vector: columns past the row read as zero padding.
+                var mask = RowLoads.ColumnMask(x, width);
+                i0 = Avx512F.MaskLoad(in0 + x, mask, Vector512<float>.Zero);
+                i1 = Avx512F.MaskLoad(in1 + x, mask, Vector512<float>.Zero);
+                i2 = Avx512F.MaskLoad(in2 + x, mask, Vector512<float>.Zero);
+                i3 = Avx512F.MaskLoad(in3 + x, mask, Vector512<float>.Zero);
+                i4 = Avx512F.MaskLoad(in4 + x, mask, Vector512<float>.Zero);
+                i5 = Avx512F.MaskLoad(in5 + x, mask, Vector512<float>.Zero);
+            }
+
             var o0 = Step(i0, i1, i2, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left0, ref right0, ref pending0);
             var o1 = Step(i1, i2, i3, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left1, ref right1, ref pending1);
             var o2 = Step(i2, i3, i4, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left2, ref right2, ref pending2);
@@ -92,28 +107,6 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
             {
                 StoreRows(destination + x - V, width, rowCount, o0, o1, o2, o3);
             }
-        }
-
-        if (x < width)
-        {
-            // A partial last vector: columns past the row read as zero padding.
-            var mask = RowLoads.ColumnMask(x, width);
-            var i0 = Avx512F.MaskLoad(in0 + x, mask, Vector512<float>.Zero);
-            var i1 = Avx512F.MaskLoad(in1 + x, mask, Vector512<float>.Zero);
-            var i2 = Avx512F.MaskLoad(in2 + x, mask, Vector512<float>.Zero);
-            var i3 = Avx512F.MaskLoad(in3 + x, mask, Vector512<float>.Zero);
-            var i4 = Avx512F.MaskLoad(in4 + x, mask, Vector512<float>.Zero);
-            var i5 = Avx512F.MaskLoad(in5 + x, mask, Vector512<float>.Zero);
-            var o0 = Step(i0, i1, i2, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left0, ref right0, ref pending0);
-            var o1 = Step(i1, i2, i3, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left1, ref right1, ref pending1);
-            var o2 = Step(i2, i3, i4, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left2, ref right2, ref pending2);
-            var o3 = Step(i3, i4, i5, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, ref left3, ref right3, ref pending3);
-            if (x > 0)
-            {
-                StoreRows(destination + x - V, width, rowCount, o0, o1, o2, o3);
-            }
-
-            x += V;
         }
 
         // The last vector (at x - V) is finished against the zero padding column to its right.
@@ -154,22 +147,11 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
         Vector512<float> bias,
         ref Vector512<float> previousLeft, ref Vector512<float> previousRight, ref Vector512<float> previousPending)
     {
-        // Column sums of this vector: output column x takes left(x - 1) and right(x + 1).
-        var left = Avx512F.FusedMultiplyAdd(w00, top, bias);
-        var right = w02 * top;
-        left = Avx512F.FusedMultiplyAdd(w10, middle, left);
-        right = Avx512F.FusedMultiplyAdd(w12, middle, right);
-        left = Avx512F.FusedMultiplyAdd(w20, bottom, left);
-        right = Avx512F.FusedMultiplyAdd(w22, bottom, right);
+        ColumnSums3x3.LeftAndRight(top, middle, bottom, w00, w02, w10, w12, w20, w22, bias, out var left, out var right);
+        var pending = ColumnSums3x3.AddCentre(ColumnSums3x3.FromLeft(left, previousLeft), top, middle, bottom, w01, w11, w21);
 
-        // valignd: [previous[15], current[0..14]] is the left sum one column to the left of each output column.
-        var pending = Avx512F.AlignRight32(left.AsUInt32(), previousLeft.AsUInt32(), 15).AsSingle();
-        pending = Avx512F.FusedMultiplyAdd(w01, top, pending);
-        pending = Avx512F.FusedMultiplyAdd(w11, middle, pending);
-        pending = Avx512F.FusedMultiplyAdd(w21, bottom, pending);
-
-        // [previous[1..15], current[0]]: the previous vector's right neighbours complete its output.
-        var finished = previousPending + Avx512F.AlignRight32(right.AsUInt32(), previousRight.AsUInt32(), 1).AsSingle();
+        // The previous vector's right neighbours complete its output.
+        var finished = previousPending + ColumnSums3x3.FromRight(right, previousRight);
         previousLeft = left;
         previousRight = right;
         previousPending = pending;
@@ -179,7 +161,7 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
     /// <summary>The previous vector's output when the columns to its right are zero padding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Finish(Vector512<float> previousPending, Vector512<float> previousRight) =>
-        previousPending + Avx512F.AlignRight32(Vector512<uint>.Zero, previousRight.AsUInt32(), 1).AsSingle();
+        previousPending + ColumnSums3x3.FromRight(Vector512<float>.Zero, previousRight);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows(float* d, int width, int rowCount, Vector512<float> o0, Vector512<float> o1, Vector512<float> o2, Vector512<float> o3)

@@ -7,9 +7,8 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// A 3x3 per-channel filter with stride 1, dilation 1 and one row and column of zero padding on every side, for
 /// narrow images: the plane is walked as one flat run of pixels, sixteen at a time, whatever the row width, so a
-/// row whose width is not a multiple of sixteen wastes no vector tail and no per-row set-up. The column sums work
-/// as in <see cref="Depthwise3x3Avx512Kernel"/> (left, centre and right taps applied to the unshifted rows above,
-/// at and below, left and right sums shifted into place with <c>valignd</c>); since a vector may span a row end,
+/// row whose width is not a multiple of sixteen wastes no vector tail and no per-row set-up. It uses the column-sum
+/// form (<see cref="ColumnSums3x3"/>) like <see cref="Depthwise3x3Avx512Kernel"/>; since a vector may span a row end,
 /// a per-lane table of row edges puts the bias where the left neighbour is padding and drops the right sum where
 /// the right neighbour is. Rows above and below the image read as zeros through masked loads.
 /// </summary>
@@ -106,27 +105,16 @@ internal static unsafe class Depthwise3x3FlatAvx512Kernel
                 bottom = RowLoads.Clipped.Load(plane, p + width, pixels);
             }
 
-            // Column sums of this vector: output pixel x takes left(x - 1) and right(x + 1) within its row.
-            var left = Avx512F.FusedMultiplyAdd(w00, top, b);
-            var right = w02 * top;
-            left = Avx512F.FusedMultiplyAdd(w10, middle, left);
-            right = Avx512F.FusedMultiplyAdd(w12, middle, right);
-            left = Avx512F.FusedMultiplyAdd(w20, bottom, left);
-            right = Avx512F.FusedMultiplyAdd(w22, bottom, right);
-
-            // [previous[15], current[0..14]], the bias alone where the pixel starts a row.
-            float* masks = edgeMasks + (edge * 2 * V);
-            var shiftedLeft = Avx512F.AlignRight32(left.AsUInt32(), previousLeft.AsUInt32(), 15).AsSingle();
-            var pending = Vector512.ConditionalSelect(Vector512.Load(masks), b, shiftedLeft);
-            pending = Avx512F.FusedMultiplyAdd(w01, top, pending);
-            pending = Avx512F.FusedMultiplyAdd(w11, middle, pending);
-            pending = Avx512F.FusedMultiplyAdd(w21, bottom, pending);
+            // The bias alone where the pixel starts a row (its left neighbour is padding).
+            ColumnSums3x3.LeftAndRight(top, middle, bottom, w00, w02, w10, w12, w20, w22, b, out var left, out var right);
+            var fromLeft = Vector512.ConditionalSelect(Vector512.Load(edgeMasks + (edge * 2 * V)), b, ColumnSums3x3.FromLeft(left, previousLeft));
+            var pending = ColumnSums3x3.AddCentre(fromLeft, top, middle, bottom, w01, w11, w21);
 
             if (p > start)
             {
-                // [previous[1..15], current[0]], nothing where the previous vector's pixel ends a row.
-                var shiftedRight = Avx512F.AlignRight32(right.AsUInt32(), previousRight.AsUInt32(), 1).AsSingle();
-                (previousPending + (shiftedRight & Vector512.Load(edgeMasks + (previousEdge * 2 * V) + V))).Store(destination + (p - V - start));
+                // Nothing from the right where the previous vector's pixel ends a row.
+                var fromRight = ColumnSums3x3.FromRight(right, previousRight) & Vector512.Load(edgeMasks + (previousEdge * 2 * V) + V);
+                (previousPending + fromRight).Store(destination + (p - V - start));
             }
 
             previousLeft = left;
@@ -137,7 +125,7 @@ internal static unsafe class Depthwise3x3FlatAvx512Kernel
         }
 
         // The last vector (at p - V, up to the range's end) ends a row, so its last pixel takes no right sum.
-        var lastRight = Avx512F.AlignRight32(Vector512<uint>.Zero, previousRight.AsUInt32(), 1).AsSingle();
+        var lastRight = ColumnSums3x3.FromRight(Vector512<float>.Zero, previousRight);
         var last = previousPending + (lastRight & Vector512.Load(edgeMasks + (previousEdge * 2 * V) + V));
         Avx512F.MaskStore(destination + (p - V - start), RowLoads.ColumnMask(p - V, end), last);
     }
