@@ -124,6 +124,12 @@ public sealed class ConvolutionEngineTests
             ([2, 2, 9, 40], [4, 1, 3, 3], pad1 with { Groups = 2 }),                                  // multiplier 2, batch 2
             ([1, 2, 10, 50], [2, 1, 3, 3], pad1 with { Groups = 2, PadTop = 0, PadBottom = 2 }),      // uneven vertical padding
             ([1, 2, 3, 33], [2, 1, 3, 3], pad1 with { Groups = 2, PadTop = 0, PadBottom = 0 }),       // one output row
+            // Strided depthwise with a single output pixel: the geometry records stride 1, yet the output is narrower
+            // than the input, so the same-width 3x3/5x5/7x7 kernels must not take it.
+            ([1, 2, 2, 2], [2, 1, 3, 3], pad1 with { Groups = 2, StrideH = 2, StrideW = 2 }),
+            ([1, 2, 2, 2], [2, 1, 5, 5], new Conv2dOptions { Groups = 2, StrideH = 2, StrideW = 2, PadTop = 2, PadLeft = 2, PadBottom = 2, PadRight = 2 }),
+            ([1, 2, 2, 2], [2, 1, 7, 7], pad3 with { Groups = 2, StrideH = 2, StrideW = 2 }),
+            ([1, 2, 9, 2], [2, 1, 3, 3], pad1 with { Groups = 2, StrideW = 2 }),                    // one output column, many rows
         ];
         foreach (var (input, weight, options) in cases)
         {

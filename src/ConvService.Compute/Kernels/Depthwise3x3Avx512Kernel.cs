@@ -35,10 +35,13 @@ internal readonly unsafe struct Depthwise3x3Avx512Kernel : IDirectDepthwiseKerne
 
     public static bool IsSupported => Avx512F.IsSupported;
 
-    /// <summary>Same-width outputs: one column of padding on each side (rows above and below may differ).</summary>
+    /// <summary>
+    /// Same-width outputs: one column of padding on each side (rows above and below may differ). The width is checked
+    /// too: a strided geometry with a single output column has its stride recorded as 1.
+    /// </summary>
     public static bool Fits(Conv2dGeometry g) =>
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.PadLeft == 1 && g.PadRight == 1;
+        && g.PadLeft == 1 && g.PadRight == 1 && g.OutWidth == g.InWidth;
 
     public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed) => taps[..9].CopyTo(packed);
 

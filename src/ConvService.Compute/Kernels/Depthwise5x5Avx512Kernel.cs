@@ -42,10 +42,13 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
 
     public static bool IsSupported => Avx512F.IsSupported;
 
-    /// <summary>Same-width outputs: two columns of padding on each side (rows above and below may differ).</summary>
+    /// <summary>
+    /// Same-width outputs: two columns of padding on each side (rows above and below may differ). The width is
+    /// checked too: a strided geometry with a single output column has its stride recorded as 1.
+    /// </summary>
     public static bool Fits(Conv2dGeometry g) =>
         g.KernelH == 5 && g.KernelW == 5 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.PadLeft == 2 && g.PadRight == 2;
+        && g.PadLeft == 2 && g.PadRight == 2 && g.OutWidth == g.InWidth;
 
     /// <summary>
     /// One filter's 25 taps (row-major) in the layout <see cref="Run"/> reads: a copy per accumulator. With a single

@@ -42,10 +42,13 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
 
     public static bool IsSupported => Avx512F.IsSupported;
 
-    /// <summary>Same-width outputs: three columns of padding on each side (rows above and below may differ).</summary>
+    /// <summary>
+    /// Same-width outputs: three columns of padding on each side (rows above and below may differ). The width is
+    /// checked too: a strided geometry with a single output column has its stride recorded as 1.
+    /// </summary>
     public static bool Fits(Conv2dGeometry g) =>
         g.KernelH == 7 && g.KernelW == 7 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.PadLeft == 3 && g.PadRight == 3;
+        && g.PadLeft == 3 && g.PadRight == 3 && g.OutWidth == g.InWidth;
 
     /// <summary>
     /// One filter's 49 taps (row-major) in the layout <see cref="Run"/> reads: a copy per accumulator. With a single
