@@ -1,7 +1,7 @@
 namespace ConvService.Compute.Tests;
 
 /// <summary>
-/// Depthwise 3x3, 5x5 and 7x7 with "same" column padding (the direct AVX-512 kernels at Vector512) on widths and heights
+/// Depthwise 3x3, 5x5 and 7x7 with "same" column padding, and 3x3 with stride 2 (the direct AVX-512 kernels at Vector512) on widths and heights
 /// around the vector, chunk and row-group edges, with input and output at random float offsets from a 64-byte
 /// line: against the reference, and nothing written outside the output (masked border stores).
 /// </summary>
@@ -42,6 +42,40 @@ public sealed class DepthwiseBorderTests
                 Check(engines[trial % 2], g, random, inputOffset: random.Next(16), outputOffset: random.Next(16), $"{level} {g.ShapeSummary}");
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void Stride2EveryWidthHeightAndAlignmentMatchesTheReference(SimdLevel level)
+    {
+        var random = new Random(720);
+        var engines = new[] { TestData.Engine(level, threads: 1), TestData.Engine(level, threads: 2) };
+        int trial = 0;
+        foreach (int width in Widths)
+        {
+            foreach (int height in Heights)
+            {
+                trial++;
+                int channels = 1 + (trial % 3), multiplier = 1 + (trial % 2 == 0 && trial % 5 == 0 ? 1 : 0);
+                // Pad 1 on every side, and TensorFlow's SAME (no left padding for even widths).
+                var options = trial % 2 == 0
+                    ? new Conv2dOptions { Groups = channels, StrideH = 2, StrideW = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }
+                    : new Conv2dOptions { Groups = channels, StrideH = 2, StrideW = 2, Padding = PaddingMode.Same };
+                var g = ConvShapes.Standard([1, channels, height, width], [channels * multiplier, 1, 3, 3], [channels * multiplier], options);
+                Check(engines[(trial / 2) % 2], g, random, inputOffset: random.Next(16), outputOffset: random.Next(16), $"{level} {g.ShapeSummary}");
+            }
+        }
+    }
+
+    public static TheoryData<SimdLevel> Levels()
+    {
+        var data = new TheoryData<SimdLevel>();
+        foreach (var level in TestData.Levels)
+        {
+            data.Add(level);
+        }
+
+        return data;
     }
 
     private static void Check(ConvolutionEngine engine, Conv2dGeometry g, Random random, int inputOffset, int outputOffset, string context)
