@@ -27,6 +27,10 @@ def parse():
     parser.add_argument("--rows", type=int, default=4, help="output rows per group")
     parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
     parser.add_argument("--size", type=int, default=7, choices=[5, 7], help="filter size K (K x K)")
+    parser.add_argument("--align-output", action="store_true", help="start the chunk grid where the output row is 64-byte aligned")
+    parser.add_argument("--align-input", action="store_true", help="start the chunk grid where the input rows are 64-byte aligned")
+    parser.add_argument("--nt", action="store_true", help="non-temporal stores for whole vectors (implies --align-output)")
+    parser.add_argument("--prefetch", type=int, default=None, help="prefetch the next group's new rows (table entries InputRows ..) this many floats ahead")
     parser.add_argument("--name", default=None, help="class name (default DepthwiseKxKAvx512Kernel)")
     return parser.parse_args()
 
@@ -63,6 +67,11 @@ def plus(base, offset):
     return f"{base} {sign} ({vec} + {rest})"
 
 
+NT = False
+PREFETCH = None
+ALIGN = False
+
+
 def stores(w, rows, vectors, masks):
     """Stores every accumulator (rows past rowCount skipped); masks: per vector, a mask variable or None."""
     for j in range(rows):
@@ -74,6 +83,8 @@ def stores(w, rows, vectors, masks):
                 dest += " + V" if k == 1 else f" + ({k} * V)"
             if masks[k]:
                 w.line(f"Avx512F.MaskStore({dest}, {masks[k]}, a{j}{k});")
+            elif NT:
+                w.line(f"Avx512F.StoreAlignedNonTemporal({dest}, a{j}{k});")
             else:
                 w.line(f"a{j}{k}.Store({dest});")
         if j > 0:
@@ -97,6 +108,10 @@ def accumulate(w, a, vectors, load, packed_vectors):
     w.line("Vector512<uint> " + ", ".join(f"l{i}" for i in aligned) + ";")
     w.line("Vector512<float> " + ", ".join(f"n{k}" for k in range(vectors)) + ";")
     w.line("float* row;")
+    if PREFETCH is not None and load != "Depthwise3x3Avx512Kernel.ClippedLoads":
+        for j in range(rows):
+            for k in range(vectors):
+                w.line(f"Sse.Prefetch0(rows[{rows + K - 1 + j}] + {plus('x', PREFETCH + k * V)});")
     for r in range(rows + K - 1):
         w.line()
         w.line(f"row = rows[{r}];")
@@ -121,8 +136,11 @@ def accumulate(w, a, vectors, load, packed_vectors):
 
 
 def main():
-    global K, HALF
+    global K, HALF, NT, PREFETCH, ALIGN
     a = parse()
+    NT, PREFETCH, ALIGN = a.nt, a.prefetch, a.nt or a.align_output or a.align_input
+    global ALIGN_INPUT
+    ALIGN_INPUT = a.align_input
     K, HALF = a.size, a.size // 2
     a.name = a.name or f"Depthwise{K}x{K}Avx512Kernel"
     taps = K * K
@@ -201,7 +219,11 @@ def main():
     w.open("public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)")
     w.line("int width = shape.OutWidth;")
     w.line("var b = Vector512.Create(bias);")
-    w.line("int x = 0;")
+    if ALIGN:
+        w.line("// The chunk grid starts where the output row is 64-byte aligned, so whole-vector stores are aligned.")
+        w.line(f"int x = -(int)(((nint){'rows[' + str(HALF) + ']' if ALIGN_INPUT else 'destination'} & 63) >> 2);")
+    else:
+        w.line("int x = 0;")
     w.line()
     w.line(f"// Chunks of {vectors} vectors while the last one starts inside the row (it may be partial); a last single vector alone.")
     w.open(f"for (; {plus('x', (vectors - 1) * V)} < width; x += {vectors} * V)")
@@ -227,14 +249,25 @@ def main():
     accumulate(w, a, vectors, "TLoad", vectors)
     w.line()
     w.line("float* d = destination + x;")
-    w.open(f"if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && {plus('x', vectors * V)} > width)")
-    w.line("// The last vector runs past the row: write its valid lanes only.")
-    w.line(f"var mask = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
-    stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
-    w.line()
-    w.line("return;")
-    w.close()
-    w.line()
+    if ALIGN:
+        w.open("if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads))")
+        w.line("// A chunk at either end of the row: write the lanes inside the row only.")
+        for k in range(vectors):
+            w.line(f"var mask{k} = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', k * V)}, width);")
+        stores(w, rows, vectors, [f"mask{k}" for k in range(vectors)])
+        w.line()
+        w.line("return;")
+        w.close()
+        w.line()
+    else:
+        w.open(f"if (typeof(TLoad) == typeof(Depthwise3x3Avx512Kernel.ClippedLoads) && {plus('x', vectors * V)} > width)")
+        w.line("// The last vector runs past the row: write its valid lanes only.")
+        w.line(f"var mask = Depthwise3x3Avx512Kernel.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
+        stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
+        w.line()
+        w.line("return;")
+        w.close()
+        w.line()
     stores(w, rows, vectors, [None] * vectors)
     w.close()
     w.line()

@@ -124,7 +124,19 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise7x7:
-                RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                switch (AppContext.GetData("ConvService.S7Variant") as int? ?? 0)
+                {
+                    case 1: RunRowsDirect<D7Align>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    case 2: RunRowsDirect<D7Nt>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); System.Runtime.Intrinsics.X86.Sse.StoreFence(); break;
+                    case 3: RunRowsDirect<D7Pf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    case 4: RunRowsDirect<D7Pf256>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    case 5: RunRowsDirect<D7AlignPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    case 6: RunRowsDirect<D7AlignPf256>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    case 7: RunRowsDirect<D7NtPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); System.Runtime.Intrinsics.X86.Sse.StoreFence(); break;
+                    case 8: RunRowsDirect<D7AlignInPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                    default: RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
+                }
+
                 return;
         }
 
@@ -211,7 +223,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         for (int oy = oyStart; oy < oyEnd; oy += TKernel.Rows)
         {
             token.ThrowIfCancellationRequested();
-            for (int r = 0; r < TKernel.InputRows; r++)
+            for (int r = 0; r < TKernel.InputRows + (TKernel.Size == 7 ? TKernel.Rows : 0); r++)
             {
                 int iy = (oy * TKernel.Stride) - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
