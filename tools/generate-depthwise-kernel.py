@@ -27,10 +27,10 @@ def parse():
     parser.add_argument("--rows", type=int, default=4, help="output rows per group")
     parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
     parser.add_argument("--size", type=int, default=7, choices=[5, 7], help="filter size K (K x K)")
-    parser.add_argument("--align-output", action="store_true", help="start the chunk grid where the output row is 64-byte aligned")
-    parser.add_argument("--align-input", action="store_true", help="start the chunk grid where the input rows are 64-byte aligned")
-    parser.add_argument("--nt", action="store_true", help="non-temporal stores for whole vectors (implies --align-output)")
-    parser.add_argument("--prefetch", type=int, default=None, help="prefetch the next group's new rows (table entries InputRows ..) this many floats ahead")
+    parser.add_argument("--unaligned-grid", action="store_true", help="chunks from column 0 instead of from the output's 64-byte lines")
+    parser.add_argument("--no-prefetch", action="store_true", help="never prefetch the next group's rows")
+    parser.add_argument("--prefetch-distance", type=int, default=0, help="floats ahead of the chunk to prefetch the next group's rows")
+    parser.add_argument("--nt", action="store_true", help="non-temporal stores for whole vectors (needs OutWidth a multiple of 16)")
     parser.add_argument("--name", default=None, help="class name (default DepthwiseKxKAvx512Kernel)")
     return parser.parse_args()
 
@@ -67,9 +67,9 @@ def plus(base, offset):
     return f"{base} {sign} ({vec} + {rest})"
 
 
-NT = False
-PREFETCH = None
-ALIGN = False
+NT = False          # --nt
+PREFETCH = 0        # --prefetch-distance, None for --no-prefetch
+ALIGN = True        # not --unaligned-grid
 
 
 def stores(w, rows, vectors, masks):
@@ -108,10 +108,14 @@ def accumulate(w, a, vectors, load, packed_vectors):
     w.line("Vector512<uint> " + ", ".join(f"l{i}" for i in aligned) + ";")
     w.line("Vector512<float> " + ", ".join(f"n{k}" for k in range(vectors)) + ";")
     w.line("float* row;")
-    if PREFETCH is not None and load != "Depthwise3x3Avx512Kernel.ClippedLoads":
+    if PREFETCH is not None and load == "TLoad":
+        w.open("if (prefetch)")
+        w.line("// The rows the next group adds, a group ahead: the hardware prefetcher alone leaves their first reads waiting.")
         for j in range(rows):
             for k in range(vectors):
                 w.line(f"Sse.Prefetch0(rows[{rows + K - 1 + j}] + {plus('x', PREFETCH + k * V)});")
+        w.close()
+        w.line()
     for r in range(rows + K - 1):
         w.line()
         w.line(f"row = rows[{r}];")
@@ -138,9 +142,8 @@ def accumulate(w, a, vectors, load, packed_vectors):
 def main():
     global K, HALF, NT, PREFETCH, ALIGN
     a = parse()
-    NT, PREFETCH, ALIGN = a.nt, a.prefetch, a.nt or a.align_output or a.align_input
-    global ALIGN_INPUT
-    ALIGN_INPUT = a.align_input
+    NT, ALIGN = a.nt, a.nt or not a.unaligned_grid
+    PREFETCH = None if a.no_prefetch else a.prefetch_distance
     K, HALF = a.size, a.size // 2
     a.name = a.name or f"Depthwise{K}x{K}Avx512Kernel"
     taps = K * K
@@ -219,19 +222,21 @@ def main():
     w.open("public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)")
     w.line("int width = shape.OutWidth;")
     w.line("var b = Vector512.Create(bias);")
+    w.line(f"bool prefetch = {'shape.PrefetchNextRows' if PREFETCH is not None else 'false'};")
     if ALIGN:
-        w.line("// The chunk grid starts where the output row is 64-byte aligned, so whole-vector stores are aligned.")
-        w.line(f"int x = -(int)(((nint){'rows[' + str(HALF) + ']' if ALIGN_INPUT else 'destination'} & 63) >> 2);")
+        w.line("// The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the")
+        w.line("// loads when the input has the output's alignment, as two arrays from one allocator usually do).")
+        w.line("int x = -(int)(((nint)destination & 63) >> 2);")
     else:
         w.line("int x = 0;")
     w.line()
     w.line(f"// Chunks of {vectors} vectors while the last one starts inside the row (it may be partial); a last single vector alone.")
     w.open(f"for (; {plus('x', (vectors - 1) * V)} < width; x += {vectors} * V)")
     w.open(f"if (x >= V && {plus('x', (vectors + 1) * V)} <= width)")
-    w.line("Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x, prefetch);")
     w.close()
     w.open("else")
-    w.line("Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);")
+    w.line("Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x, prefetch);")
     w.close()
     w.close()
     w.line()
@@ -242,7 +247,7 @@ def main():
     w.line()
 
     w.line("[MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x, bool prefetch)")
     w.line("    where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad")
     w.line("{")
     w.depth += 1

@@ -73,7 +73,9 @@ internal readonly unsafe struct D7Nt : IDirectDepthwiseKernel
     {
         int width = shape.OutWidth;
         var b = Vector512.Create(bias);
-        // The chunk grid starts where the output row is 64-byte aligned, so whole-vector stores are aligned.
+        bool prefetch = shape.PrefetchNextRows;
+        // The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the
+        // loads when the input has the output's alignment, as two arrays from one allocator usually do).
         int x = -(int)(((nint)destination & 63) >> 2);
 
         // Chunks of 2 vectors while the last one starts inside the row (it may be partial); a last single vector alone.
@@ -81,11 +83,11 @@ internal readonly unsafe struct D7Nt : IDirectDepthwiseKernel
         {
             if (x >= V && x + (3 * V) <= width)
             {
-                Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<Depthwise3x3Avx512Kernel.WholeLoads>(rows, weights, b, destination, width, rowCount, x, prefetch);
             }
             else
             {
-                Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<Depthwise3x3Avx512Kernel.ClippedLoads>(rows, weights, b, destination, width, rowCount, x, prefetch);
             }
         }
 
@@ -96,13 +98,26 @@ internal readonly unsafe struct D7Nt : IDirectDepthwiseKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)
+    private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x, bool prefetch)
         where TLoad : struct, Depthwise3x3Avx512Kernel.IRowLoad
     {
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b, a20 = b, a21 = b, a30 = b, a31 = b;
         Vector512<uint> l0, l1, l2, l3;
         Vector512<float> n0, n1;
         float* row;
+        if (prefetch)
+        {
+            // The rows the next group adds, a group ahead: the hardware prefetcher alone leaves their first reads waiting.
+            Sse.Prefetch0(rows[10] + x);
+            Sse.Prefetch0(rows[10] + x + V);
+            Sse.Prefetch0(rows[11] + x);
+            Sse.Prefetch0(rows[11] + x + V);
+            Sse.Prefetch0(rows[12] + x);
+            Sse.Prefetch0(rows[12] + x + V);
+            Sse.Prefetch0(rows[13] + x);
+            Sse.Prefetch0(rows[13] + x + V);
+        }
+
 
         row = rows[0];
         l0 = TLoad.Load(row, x - V, width).AsUInt32();

@@ -33,6 +33,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly DirectRowShape directShape;
     private readonly JobPool jobs;
 
+    /// <summary>Input plus output bytes beyond which a call streams its planes from memory (half this CPU's 32 MB L3).</summary>
+    private const long StreamingBytes = 16L << 20;
+
     public DepthwiseConvolution(Conv2dGeometry geometry, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
     {
         g = geometry;
@@ -58,7 +61,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
             : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
             : DirectKernel.None;
-        directShape = new DirectRowShape(g.InWidth, g.OutWidth, g.PadLeft);
+        // Past half the L3 the planes come from memory on every call: prefetching the next group's rows then pays.
+        long bytes = ((long)g.Batch * ((g.InChannels * (long)g.InHeight * g.InWidth) + (g.OutChannels * (long)g.OutHeight * g.OutWidth))) * sizeof(float);
+        directShape = new DirectRowShape(g.InWidth, g.OutWidth, g.PadLeft, PrefetchNextRows: bytes > StreamingBytes);
         packedDirect = direct switch
         {
             DirectKernel.Depthwise3x3 => PackDirect<Depthwise3x3Avx512Kernel>(weight, ref ringRows),
@@ -121,22 +126,13 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 RunRowsDirect<Depthwise3x3Stride2Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise5x5:
-                RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                if (Variant == 0) RunRowsDirect<D5Base>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                else RunRowsDirect<Depthwise5x5Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise7x7:
-                switch (AppContext.GetData("ConvService.S7Variant") as int? ?? 0)
-                {
-                    case 1: RunRowsDirect<D7Align>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    case 2: RunRowsDirect<D7Nt>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); System.Runtime.Intrinsics.X86.Sse.StoreFence(); break;
-                    case 3: RunRowsDirect<D7Pf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    case 4: RunRowsDirect<D7Pf256>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    case 5: RunRowsDirect<D7AlignPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    case 6: RunRowsDirect<D7AlignPf256>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    case 7: RunRowsDirect<D7NtPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); System.Runtime.Intrinsics.X86.Sse.StoreFence(); break;
-                    case 8: RunRowsDirect<D7AlignInPf0>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                    default: RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); break;
-                }
-
+                if (Variant == 0) RunRowsDirect<D7Base>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                else if (Variant == 2) { RunRowsDirect<D7Nt>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token); System.Runtime.Intrinsics.X86.Sse.StoreFence(); }
+                else RunRowsDirect<Depthwise7x7Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
         }
 
@@ -198,6 +194,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
+    private static int Variant => AppContext.GetData("ConvService.S7Variant") as int? ?? 0;
+
     private static bool Fits<TKernel>(Conv2dGeometry g)
         where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
 
@@ -205,7 +203,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private PinnedArray<float> PackDirect<TKernel>(ReadOnlySpan<float> weight, ref int rowTable)
         where TKernel : struct, IDirectDepthwiseKernel
     {
-        rowTable = Math.Max(rowTable, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)TKernel.InputRows));
+        rowTable = Math.Max(rowTable, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(TKernel.InputRows + TKernel.Rows)));
         var packed = new PinnedArray<float>((long)g.OutChannels * TKernel.PackedTaps);
         for (int o = 0; o < g.OutChannels; o++)
         {
@@ -223,7 +221,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         for (int oy = oyStart; oy < oyEnd; oy += TKernel.Rows)
         {
             token.ThrowIfCancellationRequested();
-            for (int r = 0; r < TKernel.InputRows + (TKernel.Size == 7 ? TKernel.Rows : 0); r++)
+            // Past the group's InputRows, the Rows rows below it (with stride 1 the rows the next group adds), for prefetching.
+            for (int r = 0; r < TKernel.InputRows + TKernel.Rows; r++)
             {
                 int iy = (oy * TKernel.Stride) - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
@@ -234,7 +233,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             {
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, directShape, count);
+                var shape = Variant switch { 3 => directShape with { PrefetchNextRows = true }, 4 => directShape with { PrefetchNextRows = false }, _ => directShape };
+                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, shape, count);
             }
         }
     }
