@@ -10,8 +10,11 @@ Regenerate from the repository root (the committed file is exactly this output; 
 The options exist for tuning experiments (--name writes a differently named class, to time variants side
 by side in one process); the defaults are the committed kernel. Measured on Zen 4 against this layout and
 not kept (equal or slower): 5, 6 or 8 rows, 1 or 3 vectors, unaligned loads instead of some or all valignd,
-one broadcast register per tap shared by the vectors, prefetching the next group's rows, a chunk grid aligned
-to the input's or the output's cache lines, non-temporal stores.
+one broadcast register per tap shared by the vectors, non-temporal stores (also on the aligned grid below: 5.99
+against 5.88 ms), prefetching the next group's output rows, prefetching two groups or 64-512 floats ahead,
+prefetcht1/t2 instead of t0. Kept, timed on S7 (RGB 1080p 7x7; .NET's large arrays start 24 bytes past a 64-byte
+line): the chunk grid on the output's 64-byte lines when DirectRowShape.AlignedChunks (alone 6.0-6.6 -> 6.0-6.3 ms)
+and, with it, prefetching the next group's rows when DirectRowShape.PrefetchNextRows (-> 5.7-6.0 ms).
 """
 
 import argparse
@@ -27,10 +30,9 @@ def parse():
     parser.add_argument("--rows", type=int, default=4, help="output rows per group")
     parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
     parser.add_argument("--size", type=int, default=7, choices=[5, 7], help="filter size K (K x K)")
-    parser.add_argument("--unaligned-grid", action="store_true", help="chunks from column 0 instead of from the output's 64-byte lines")
+    parser.add_argument("--unaligned-grid", action="store_true", help="chunks always from column 0 (no DirectRowShape.AlignedChunks)")
     parser.add_argument("--no-prefetch", action="store_true", help="never prefetch the next group's rows")
     parser.add_argument("--prefetch-distance", type=int, default=0, help="floats ahead of the chunk to prefetch the next group's rows")
-    parser.add_argument("--nt", action="store_true", help="non-temporal stores for whole vectors (needs OutWidth a multiple of 16)")
     parser.add_argument("--name", default=None, help="class name (default DepthwiseKxKAvx512Kernel)")
     return parser.parse_args()
 
@@ -67,7 +69,6 @@ def plus(base, offset):
     return f"{base} {sign} ({vec} + {rest})"
 
 
-NT = False          # --nt
 PREFETCH = 0        # --prefetch-distance, None for --no-prefetch
 ALIGN = True        # not --unaligned-grid
 
@@ -83,8 +84,6 @@ def stores(w, rows, vectors, masks):
                 dest += " + V" if k == 1 else f" + ({k} * V)"
             if masks[k]:
                 w.line(f"Avx512F.MaskStore({dest}, {masks[k]}, a{j}{k});")
-            elif NT:
-                w.line(f"Avx512F.StoreAlignedNonTemporal({dest}, a{j}{k});")
             else:
                 w.line(f"a{j}{k}.Store({dest});")
         if j > 0:
@@ -140,9 +139,9 @@ def accumulate(w, a, vectors, load, packed_vectors):
 
 
 def main():
-    global K, HALF, NT, PREFETCH, ALIGN
+    global K, HALF, PREFETCH, ALIGN
     a = parse()
-    NT, ALIGN = a.nt, a.nt or not a.unaligned_grid
+    ALIGN = not a.unaligned_grid
     PREFETCH = None if a.no_prefetch else a.prefetch_distance
     K, HALF = a.size, a.size // 2
     a.name = a.name or f"Depthwise{K}x{K}Avx512Kernel"
@@ -226,7 +225,7 @@ def main():
     if ALIGN:
         w.line("// The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the")
         w.line("// loads when the input has the output's alignment, as two arrays from one allocator usually do).")
-        w.line("int x = -(int)(((nint)destination & 63) >> 2);")
+        w.line("int x = shape.AlignedChunks ? -(int)(((nint)destination & 63) >> 2) : 0;")
     else:
         w.line("int x = 0;")
     w.line()

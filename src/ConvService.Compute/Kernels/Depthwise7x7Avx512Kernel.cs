@@ -76,7 +76,7 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         bool prefetch = shape.PrefetchNextRows;
         // The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the
         // loads when the input has the output's alignment, as two arrays from one allocator usually do).
-        int x = -(int)(((nint)destination & 63) >> 2);
+        int x = shape.AlignedChunks ? -(int)(((nint)destination & 63) >> 2) : 0;
 
         // Chunks of 2 vectors while the last one starts inside the row (it may be partial); a last single vector alone.
         for (; x + V < width; x += 2 * V)

@@ -6,4 +6,4 @@ namespace ConvService.Compute.Kernels;
 /// <see cref="PrefetchNextRows"/>: the planes stream from memory, so a kernel that can should prefetch the rows
 /// the next group adds (row-table entries from <see cref="IDirectDepthwiseKernel.InputRows"/> on).
 /// </summary>
-internal readonly record struct DirectRowShape(int InWidth, int OutWidth, int PadLeft, bool PrefetchNextRows = false);
+internal readonly record struct DirectRowShape(int InWidth, int OutWidth, int PadLeft, bool PrefetchNextRows = false, bool AlignedChunks = false);

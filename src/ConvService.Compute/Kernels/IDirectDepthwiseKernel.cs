@@ -32,8 +32,8 @@ internal unsafe interface IDirectDepthwiseKernel
 
     /// <summary>
     /// Output rows 0 .. rowCount - 1 of a group from its <see cref="InputRows"/> input rows (zero rows, at least
-    /// <see cref="DirectRowShape.InWidth"/> long, outside the image); output row j goes to
-    /// <c>destination + j * shape.OutWidth</c>.
+    /// <see cref="DirectRowShape.InWidth"/> long, outside the image), then the <see cref="Rows"/> rows below them (prefetch
+    /// targets); output row j goes to <c>destination + j * shape.OutWidth</c>.
     /// </summary>
     static abstract void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount);
 }
