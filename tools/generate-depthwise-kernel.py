@@ -189,6 +189,9 @@ def main():
     w.line()
     w.line("static int IDirectDepthwiseKernel.InputRows => InputRows;")
     w.line()
+    if PREFETCH is not None:
+        w.line("static int IDirectDepthwiseKernel.PrefetchRows => Rows;")
+        w.line()
     w.line("static int IDirectDepthwiseKernel.PackedTaps => PackedTaps;")
     w.line()
     w.line("public static bool IsSupported => Avx512F.IsSupported;")

@@ -38,6 +38,8 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
 
     static int IDirectDepthwiseKernel.InputRows => InputRows;
 
+    static int IDirectDepthwiseKernel.PrefetchRows => Rows;
+
     static int IDirectDepthwiseKernel.PackedTaps => PackedTaps;
 
     public static bool IsSupported => Avx512F.IsSupported;

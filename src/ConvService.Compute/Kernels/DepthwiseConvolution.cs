@@ -199,7 +199,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private PinnedArray<float> PackDirect<TKernel>(ReadOnlySpan<float> weight, ref int rowTable)
         where TKernel : struct, IDirectDepthwiseKernel
     {
-        rowTable = Math.Max(rowTable, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(TKernel.InputRows + TKernel.Rows)));
+        rowTable = Math.Max(rowTable, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(TKernel.InputRows + PrefetchRows<TKernel>())));
         var packed = new PinnedArray<float>((long)g.OutChannels * TKernel.PackedTaps);
         for (int o = 0; o < g.OutChannels; o++)
         {
@@ -209,6 +209,10 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         return packed;
     }
 
+    /// <summary>Rows below a group the kernel prefetches: none unless the planes stream (a longer table slowed S3 and S6).</summary>
+    private int PrefetchRows<TKernel>()
+        where TKernel : struct, IDirectDepthwiseKernel => directShape.PrefetchNextRows ? TKernel.PrefetchRows : 0;
+
     /// <summary>Rows of a direct kernel's geometry straight from the input rows; the (zeroed, unused) ring serves as the zero row.</summary>
     private void RunRowsDirect<TKernel>(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
         where TKernel : struct, IDirectDepthwiseKernel
@@ -217,8 +221,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         for (int oy = oyStart; oy < oyEnd; oy += TKernel.Rows)
         {
             token.ThrowIfCancellationRequested();
-            // Past the group's InputRows, the Rows rows below it (with stride 1 the rows the next group adds), for prefetching.
-            for (int r = 0; r < TKernel.InputRows + TKernel.Rows; r++)
+            // Past the group's InputRows, the rows below it that the kernel prefetches (the rows the next group adds).
+            for (int r = 0; r < TKernel.InputRows + PrefetchRows<TKernel>(); r++)
             {
                 int iy = (oy * TKernel.Stride) - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
