@@ -209,7 +209,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         return packed;
     }
 
-    /// <summary>Rows below a group the kernel prefetches: none unless the planes stream (a longer table slowed S3 and S6).</summary>
+    /// <summary>Rows below a group the kernel prefetches: none unless the planes stream (a longer table for every kernel slowed S3 by ~13%).</summary>
     private int PrefetchRows<TKernel>()
         where TKernel : struct, IDirectDepthwiseKernel => directShape.PrefetchNextRows ? TKernel.PrefetchRows : 0;
 
