@@ -13,9 +13,10 @@ not kept (equal or slower): 5, 6 or 8 rows, 1 or 3 vectors, unaligned loads inst
 one broadcast register per tap shared by the vectors, non-temporal stores (also on the aligned grid below: 5.99
 against 5.88 ms), prefetching the next group's output rows, prefetching two groups or 64-512 floats ahead,
 prefetcht1/t2 instead of t0, and (in the driver) column strips of 256-960 columns so the window of input rows stays
-in L1 (6.3-6.6 against 5.9 ms: exact, but slower). Kept, timed on S7 (RGB 1080p 7x7; .NET's large arrays start 24 bytes past a 64-byte
-line): the chunk grid on the output's 64-byte lines when DirectRowShape.AlignedChunks (alone 6.0-6.6 -> 6.0-6.3 ms)
-and, with it, prefetching the next group's rows when DirectRowShape.PrefetchNextRows (-> 5.7-6.0 ms).
+in L1 (6.3-6.6 against 5.9 ms: exact, but slower). Kept, timed on S7 (RGB 1080p 7x7; .NET's large arrays start
+24 bytes past a 64-byte line): the chunk grid on the output's 64-byte lines when DirectRowShape.AlignedChunks (alone
+6.0-6.6 -> 6.0-6.3 ms) and, with it, prefetching the next group's rows when DirectRowShape.PrefetchNextRows
+(-> 5.7-6.0 ms).
 """
 
 import argparse
