@@ -116,7 +116,6 @@ def accumulate(w, a, vectors, load, packed_vectors):
             for k in range(vectors):
                 w.line(f"Sse.Prefetch0(rows[{rows + K - 1 + j}] + {plus('x', PREFETCH + k * V)});")
         w.close()
-        w.line()
     for r in range(rows + K - 1):
         w.line()
         w.line(f"row = rows[{r}];")

@@ -120,7 +120,6 @@ internal readonly unsafe struct Depthwise5x5Avx512Kernel : IDirectDepthwiseKerne
             Sse.Prefetch0(rows[11] + x + V);
         }
 
-
         row = rows[0];
         l0 = TLoad.Load(row, x - V, width).AsUInt32();
         l1 = TLoad.Load(row, x, width).AsUInt32();
