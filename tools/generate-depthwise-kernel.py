@@ -10,8 +10,13 @@ Regenerate from the repository root (the committed file is exactly this output; 
 The options exist for tuning experiments (--name writes a differently named class, to time variants side
 by side in one process); the defaults are the committed kernel. Measured on Zen 4 against this layout and
 not kept (equal or slower): 5, 6 or 8 rows, 1 or 3 vectors, unaligned loads instead of some or all valignd,
-one broadcast register per tap shared by the vectors, prefetching the next group's rows, a chunk grid aligned
-to the input's or the output's cache lines, non-temporal stores.
+one broadcast register per tap shared by the vectors, non-temporal stores (also on the aligned grid below: 5.99
+against 5.88 ms), prefetching the next group's output rows, prefetching two groups or 64-512 floats ahead,
+prefetcht1/t2 instead of t0, and (in the driver) column strips of 256-960 columns so the window of input rows stays
+in L1 (6.3-6.6 against 5.9 ms: exact, but slower). Kept, timed on S7 (RGB 1080p 7x7; .NET's large arrays start
+24 bytes past a 64-byte line): the chunk grid on the output's 64-byte lines when DirectRowShape.AlignedChunks (alone
+6.0-6.6 -> 6.0-6.3 ms) and, with it, prefetching the next group's rows when DirectRowShape.PrefetchNextRows
+(-> 5.7-6.0 ms).
 """
 
 import argparse
@@ -27,6 +32,9 @@ def parse():
     parser.add_argument("--rows", type=int, default=4, help="output rows per group")
     parser.add_argument("--vectors", type=int, default=2, help="vectors per chunk of a row (accumulators = rows x vectors)")
     parser.add_argument("--size", type=int, default=7, choices=[5, 7], help="filter size K (K x K)")
+    parser.add_argument("--unaligned-grid", action="store_true", help="chunks always from column 0 (no DirectRowShape.AlignedChunks)")
+    parser.add_argument("--no-prefetch", action="store_true", help="never prefetch the next group's rows")
+    parser.add_argument("--prefetch-distance", type=int, default=0, help="floats ahead of the chunk to prefetch the next group's rows")
     parser.add_argument("--name", default=None, help="class name (default DepthwiseKxKAvx512Kernel)")
     return parser.parse_args()
 
@@ -63,6 +71,10 @@ def plus(base, offset):
     return f"{base} {sign} ({vec} + {rest})"
 
 
+PREFETCH = 0        # --prefetch-distance, None for --no-prefetch
+ALIGN = True        # not --unaligned-grid
+
+
 def stores(w, rows, vectors, masks):
     """Stores every accumulator (rows past rowCount skipped); masks: per vector, a mask variable or None."""
     for j in range(rows):
@@ -97,6 +109,13 @@ def accumulate(w, a, vectors, load, packed_vectors):
     w.line("Vector512<uint> " + ", ".join(f"l{i}" for i in aligned) + ";")
     w.line("Vector512<float> " + ", ".join(f"n{k}" for k in range(vectors)) + ";")
     w.line("float* row;")
+    if PREFETCH is not None and load == "TLoad":
+        w.open("if (prefetch)")
+        w.line("// The rows the next group adds, a group ahead: the hardware prefetcher alone leaves their first reads waiting.")
+        for j in range(rows):
+            for k in range(vectors):
+                w.line(f"Sse.Prefetch0(rows[{rows + K - 1 + j}] + {plus('x', PREFETCH + k * V)});")
+        w.close()
     for r in range(rows + K - 1):
         w.line()
         w.line(f"row = rows[{r}];")
@@ -121,8 +140,10 @@ def accumulate(w, a, vectors, load, packed_vectors):
 
 
 def main():
-    global K, HALF
+    global K, HALF, PREFETCH, ALIGN
     a = parse()
+    ALIGN = not a.unaligned_grid
+    PREFETCH = None if a.no_prefetch else a.prefetch_distance
     K, HALF = a.size, a.size // 2
     a.name = a.name or f"Depthwise{K}x{K}Avx512Kernel"
     taps = K * K
@@ -169,6 +190,9 @@ def main():
     w.line()
     w.line("static int IDirectDepthwiseKernel.InputRows => InputRows;")
     w.line()
+    if PREFETCH is not None:
+        w.line("static int IDirectDepthwiseKernel.PrefetchRows => Rows;")
+        w.line()
     w.line("static int IDirectDepthwiseKernel.PackedTaps => PackedTaps;")
     w.line()
     w.line("public static bool IsSupported => Avx512F.IsSupported;")
@@ -204,15 +228,21 @@ def main():
     w.open("public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)")
     w.line("int width = shape.OutWidth;")
     w.line("var b = Vector512.Create(bias);")
-    w.line("int x = 0;")
+    w.line(f"bool prefetch = {'shape.PrefetchNextRows' if PREFETCH is not None else 'false'};")
+    if ALIGN:
+        w.line("// The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the")
+        w.line("// loads when the input has the output's alignment, as two arrays from one allocator usually do).")
+        w.line("int x = shape.AlignedChunks ? -(int)(((nint)destination & 63) >> 2) : 0;")
+    else:
+        w.line("int x = 0;")
     w.line()
     w.line(f"// Chunks of {vectors} vectors while the last one starts inside the row (it may be partial); a last single vector alone.")
     w.open(f"for (; {plus('x', (vectors - 1) * V)} < width; x += {vectors} * V)")
     w.open(f"if (x >= V && {plus('x', (vectors + 1) * V)} <= width)")
-    w.line("Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x);")
+    w.line("Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x, prefetch);")
     w.close()
     w.open("else")
-    w.line("Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x);")
+    w.line("Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x, prefetch);")
     w.close()
     w.close()
     w.line()
@@ -223,21 +253,32 @@ def main():
     w.line()
 
     w.line("[MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)")
+    w.line("private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x, bool prefetch)")
     w.line("    where TLoad : struct, RowLoads.IRowLoad")
     w.line("{")
     w.depth += 1
     accumulate(w, a, vectors, "TLoad", vectors)
     w.line()
     w.line("float* d = destination + x;")
-    w.open(f"if (typeof(TLoad) == typeof(RowLoads.Clipped) && {plus('x', vectors * V)} > width)")
-    w.line("// The last vector runs past the row: write its valid lanes only.")
-    w.line(f"var mask = RowLoads.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
-    stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
-    w.line()
-    w.line("return;")
-    w.close()
-    w.line()
+    if ALIGN:
+        w.open("if (typeof(TLoad) == typeof(RowLoads.Clipped))")
+        w.line("// A chunk at either end of the row: write the lanes inside the row only.")
+        for k in range(vectors):
+            w.line(f"var mask{k} = RowLoads.ColumnMask({plus('x', k * V)}, width);")
+        stores(w, rows, vectors, [f"mask{k}" for k in range(vectors)])
+        w.line()
+        w.line("return;")
+        w.close()
+        w.line()
+    else:
+        w.open(f"if (typeof(TLoad) == typeof(RowLoads.Clipped) && {plus('x', vectors * V)} > width)")
+        w.line("// The last vector runs past the row: write its valid lanes only.")
+        w.line(f"var mask = RowLoads.ColumnMask({plus('x', (vectors - 1) * V)}, width);")
+        stores(w, rows, vectors, [None] * (vectors - 1) + ["mask"])
+        w.line()
+        w.line("return;")
+        w.close()
+        w.line()
     stores(w, rows, vectors, [None] * vectors)
     w.close()
     w.line()

@@ -78,6 +78,41 @@ public sealed class DepthwiseBorderTests
         return data;
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void WideRowsOnTheLineAlignedChunkGridMatchTheReferenceAtEveryOutputOffset(int kernel)
+    {
+        // From 256 columns the 5x5 and 7x7 kernels start their chunks on the output's 64-byte line: every offset is a
+        // different first (left-masked) chunk.
+        var random = new Random(800 + kernel);
+        var engine = TestData.Engine(SimdLevel.Vector512, threads: 1);
+        int pad = kernel / 2;
+        foreach (int width in new[] { 256, 263, 300, 335 })
+        {
+            for (int outputOffset = 0; outputOffset < 16; outputOffset++)
+            {
+                int height = 5 + (outputOffset % 4);
+                var options = new Conv2dOptions { Groups = 2, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
+                var g = ConvShapes.Standard([1, 2, height, width], [2, 1, kernel, kernel], [2], options);
+                Check(engine, g, random, inputOffset: random.Next(16), outputOffset, $"{g.ShapeSummary}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(7, 2)]
+    public void PlanesPastHalfTheL3PrefetchTheNextGroupAndMatchTheReference(int kernel, int threads)
+    {
+        // 2 x 8.4 MB of input and output: the kernels prefetch the rows each next group adds (zero rows at the bottom).
+        var random = new Random(900 + kernel);
+        int pad = kernel / 2;
+        var options = new Conv2dOptions { Groups = 1, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
+        var g = ConvShapes.Standard([1, 1, 1450, 1451], [1, 1, kernel, kernel], [1], options);
+        Check(TestData.Engine(SimdLevel.Vector512, threads), g, random, inputOffset: 3, outputOffset: 6, $"{g.ShapeSummary}");
+    }
+
     private static void Check(ConvolutionEngine engine, Conv2dGeometry g, Random random, int inputOffset, int outputOffset, string context)
     {
         const int Guard = 40;

@@ -38,6 +38,8 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
 
     static int IDirectDepthwiseKernel.InputRows => InputRows;
 
+    static int IDirectDepthwiseKernel.PrefetchRows => Rows;
+
     static int IDirectDepthwiseKernel.PackedTaps => PackedTaps;
 
     public static bool IsSupported => Avx512F.IsSupported;
@@ -76,18 +78,21 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
     {
         int width = shape.OutWidth;
         var b = Vector512.Create(bias);
-        int x = 0;
+        bool prefetch = shape.PrefetchNextRows;
+        // The chunk grid starts on the output row's first 64-byte line: whole vectors never split a line (nor do the
+        // loads when the input has the output's alignment, as two arrays from one allocator usually do).
+        int x = shape.AlignedChunks ? -(int)(((nint)destination & 63) >> 2) : 0;
 
         // Chunks of 2 vectors while the last one starts inside the row (it may be partial); a last single vector alone.
         for (; x + V < width; x += 2 * V)
         {
             if (x >= V && x + (3 * V) <= width)
             {
-                Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Whole>(rows, weights, b, destination, width, rowCount, x, prefetch);
             }
             else
             {
-                Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x);
+                Chunk<RowLoads.Clipped>(rows, weights, b, destination, width, rowCount, x, prefetch);
             }
         }
 
@@ -98,13 +103,25 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x)
+    private static void Chunk<TLoad>(float** rows, float* w, Vector512<float> b, float* destination, int width, int rowCount, int x, bool prefetch)
         where TLoad : struct, RowLoads.IRowLoad
     {
         Vector512<float> a00 = b, a01 = b, a10 = b, a11 = b, a20 = b, a21 = b, a30 = b, a31 = b;
         Vector512<uint> l0, l1, l2, l3;
         Vector512<float> n0, n1;
         float* row;
+        if (prefetch)
+        {
+            // The rows the next group adds, a group ahead: the hardware prefetcher alone leaves their first reads waiting.
+            Sse.Prefetch0(rows[10] + x);
+            Sse.Prefetch0(rows[10] + x + V);
+            Sse.Prefetch0(rows[11] + x);
+            Sse.Prefetch0(rows[11] + x + V);
+            Sse.Prefetch0(rows[12] + x);
+            Sse.Prefetch0(rows[12] + x + V);
+            Sse.Prefetch0(rows[13] + x);
+            Sse.Prefetch0(rows[13] + x + V);
+        }
 
         row = rows[0];
         l0 = TLoad.Load(row, x - V, width).AsUInt32();
@@ -699,28 +716,29 @@ internal readonly unsafe struct Depthwise7x7Avx512Kernel : IDirectDepthwiseKerne
         a31 = Avx512F.FusedMultiplyAdd(Vector512.Create(w[391]), n1, a31);
 
         float* d = destination + x;
-        if (typeof(TLoad) == typeof(RowLoads.Clipped) && x + (2 * V) > width)
+        if (typeof(TLoad) == typeof(RowLoads.Clipped))
         {
-            // The last vector runs past the row: write its valid lanes only.
-            var mask = RowLoads.ColumnMask(x + V, width);
-            a00.Store(d);
-            Avx512F.MaskStore(d + V, mask, a01);
+            // A chunk at either end of the row: write the lanes inside the row only.
+            var mask0 = RowLoads.ColumnMask(x, width);
+            var mask1 = RowLoads.ColumnMask(x + V, width);
+            Avx512F.MaskStore(d, mask0, a00);
+            Avx512F.MaskStore(d + V, mask1, a01);
             if (rowCount > 1)
             {
-                a10.Store(d + width);
-                Avx512F.MaskStore(d + width + V, mask, a11);
+                Avx512F.MaskStore(d + width, mask0, a10);
+                Avx512F.MaskStore(d + width + V, mask1, a11);
             }
 
             if (rowCount > 2)
             {
-                a20.Store(d + (2 * width));
-                Avx512F.MaskStore(d + (2 * width) + V, mask, a21);
+                Avx512F.MaskStore(d + (2 * width), mask0, a20);
+                Avx512F.MaskStore(d + (2 * width) + V, mask1, a21);
             }
 
             if (rowCount > 3)
             {
-                a30.Store(d + (3 * width));
-                Avx512F.MaskStore(d + (3 * width) + V, mask, a31);
+                Avx512F.MaskStore(d + (3 * width), mask0, a30);
+                Avx512F.MaskStore(d + (3 * width) + V, mask1, a31);
             }
 
             return;

@@ -19,6 +19,9 @@ internal unsafe interface IDirectDepthwiseKernel
     /// <summary>Input rows per call: <c>(Rows - 1) * Stride + K</c>.</summary>
     static abstract int InputRows { get; }
 
+    /// <summary>Rows below the group's input rows that <see cref="Run"/> may prefetch (0: none); with stride 1, the rows the next group adds.</summary>
+    static virtual int PrefetchRows => 0;
+
     /// <summary>Floats of one filter in the packed layout.</summary>
     static abstract int PackedTaps { get; }
 
@@ -32,8 +35,8 @@ internal unsafe interface IDirectDepthwiseKernel
 
     /// <summary>
     /// Output rows 0 .. rowCount - 1 of a group from its <see cref="InputRows"/> input rows (zero rows, at least
-    /// <see cref="DirectRowShape.InWidth"/> long, outside the image); output row j goes to
-    /// <c>destination + j * shape.OutWidth</c>.
+    /// <see cref="DirectRowShape.InWidth"/> long, outside the image), then the <see cref="PrefetchRows"/> rows below them;
+    /// output row j goes to <c>destination + j * shape.OutWidth</c>.
     /// </summary>
     static abstract void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount);
 }
