@@ -235,11 +235,14 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         where TKernel : struct, IDirectDepthwiseKernel
     {
         float** rows = ws.RowPointers;
+        var shape = directShape;
+        float* weights = packedDirect!.Pointer;
+        // Past the group's InputRows, the rows below it that the kernel prefetches (the rows the next group adds).
+        int tableRows = TKernel.InputRows + PrefetchRows<TKernel>();
         for (int oy = oyStart; oy < oyEnd; oy += TKernel.Rows)
         {
             token.ThrowIfCancellationRequested();
-            // Past the group's InputRows, the rows below it that the kernel prefetches (the rows the next group adds).
-            for (int r = 0; r < TKernel.InputRows + PrefetchRows<TKernel>(); r++)
+            for (int r = 0; r < tableRows; r++)
             {
                 int iy = (oy * TKernel.Stride) - g.PadTop + r;
                 rows[r] = (uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : ws.Ring;
@@ -250,7 +253,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             {
                 int o = (c * multiplier) + m;
                 float* destination = outputBase + (m * outputPlane) + ((long)(oy - oyStart) * g.OutWidth);
-                TKernel.Run(rows, packedDirect!.Pointer + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, directShape, count);
+                TKernel.Run(rows, weights + ((long)o * TKernel.PackedTaps), biases.Pointer[o], destination, shape, count);
             }
         }
     }
