@@ -67,6 +67,46 @@ public sealed class DepthwiseBorderTests
         }
     }
 
+    /// <summary>
+    /// Random geometries in and around the direct kernels' domain (K 3/5/7 with K/2 padding, stride 1 or 2), tiny
+    /// images included: an axis with a single output records stride 1, which once sent a strided 2x2 image to a
+    /// same-width stride-1 kernel.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void RandomGeometriesNearTheDirectKernelsMatchTheReference(SimdLevel level)
+    {
+        var random = new Random(740);
+        var engines = new[] { TestData.Engine(level, threads: 1), TestData.Engine(level, threads: 2) };
+        for (int trial = 0; trial < 120; trial++)
+        {
+            int kernel = 3 + (2 * random.Next(3));
+            int pad = kernel / 2;
+            int stride = random.Next(3) == 0 ? 2 : 1;
+            int channels = random.Next(1, 4), multiplier = random.Next(4) == 0 ? 2 : 1;
+            int height = random.Next(2) == 0 ? random.Next(1, 5) : random.Next(1, 40);
+            int width = random.Next(2) == 0 ? random.Next(1, 5) : random.Next(1, 70);
+            var options = random.Next(4) switch
+            {
+                0 => new Conv2dOptions { Padding = PaddingMode.Same },
+                1 => new Conv2dOptions { PadTop = random.Next(pad + 1), PadLeft = pad, PadBottom = random.Next(pad + 1), PadRight = pad },
+                _ => new Conv2dOptions { PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad },
+            };
+            options = options with { Groups = channels, StrideH = stride, StrideW = stride };
+            Conv2dGeometry g;
+            try
+            {
+                g = ConvShapes.Standard([1, channels, height, width], [channels * multiplier, 1, kernel, kernel], [channels * multiplier], options);
+            }
+            catch (ConvArgumentException)
+            {
+                continue; // kernel larger than the padded input
+            }
+
+            Check(engines[trial % 2], g, random, inputOffset: random.Next(16), outputOffset: random.Next(16), $"{level} trial {trial} {g.ShapeSummary}");
+        }
+    }
+
     public static TheoryData<SimdLevel> Levels()
     {
         var data = new TheoryData<SimdLevel>();
