@@ -61,7 +61,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         direct = typeof(TOps) != typeof(Vector512Ops) ? DirectKernel.None
             : Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
             : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
-            : Fits<Depthwise3x3Stride2Pad1Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2Pad1
+            : Fits<Depthwise3x3Stride2EvenOddAvx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2EvenOdd
             : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
             : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
             : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
@@ -73,7 +73,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         packedDirect = direct switch
         {
             DirectKernel.Depthwise3x3 => PackDirect<Depthwise3x3Avx512Kernel>(weight, ref ringRows),
-            DirectKernel.Depthwise3x3Stride2Pad1 => PackDirect<Depthwise3x3Stride2Pad1Avx512Kernel>(weight, ref ringRows),
+            DirectKernel.Depthwise3x3Stride2EvenOdd => PackDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise3x3Stride2 => PackDirect<Depthwise3x3Stride2Avx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise5x5 => PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise7x7 => PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows),
@@ -137,8 +137,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             case DirectKernel.Depthwise3x3:
                 RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
-            case DirectKernel.Depthwise3x3Stride2Pad1:
-                RunRowsDirect<Depthwise3x3Stride2Pad1Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+            case DirectKernel.Depthwise3x3Stride2EvenOdd:
+                RunRowsDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Stride2:
                 RunRowsDirect<Depthwise3x3Stride2Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
@@ -293,7 +293,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         None,
         Depthwise3x3Flat,
         Depthwise3x3,
-        Depthwise3x3Stride2Pad1,
+        Depthwise3x3Stride2EvenOdd,
         Depthwise3x3Stride2,
         Depthwise5x5,
         Depthwise7x7,
