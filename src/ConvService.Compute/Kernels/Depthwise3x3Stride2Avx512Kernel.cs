@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace ConvService.Compute.Kernels;
 
 /// <summary>
-/// Two output rows of a 3x3 per-channel filter with stride 2 and dilation 1 (any left padding),
+/// Two output rows of a 3x3 per-channel filter with stride 2 and dilation 1, any left padding (it runs the
+/// paddings of two columns and more; no or one column goes to <see cref="Depthwise3x3Stride2EvenOddAvx512Kernel"/>),
 /// straight from the input rows (see <see cref="RowLoads"/>): for 16 outputs the
 /// three taps of a row are the even and odd elements of the 32 input columns from the first tap on,
 /// and the even elements of the 32 from two columns further, split out with two-source permutes

@@ -10,7 +10,9 @@ namespace ConvService.Compute.Kernels;
 /// stride phases) into a small ring that follows the output rows down the channel, so each input
 /// row is read from memory once and the working set stays in L1/L2 whatever the image size; all M
 /// filters of the channel run on each ring state. With vertical stride and dilation 1, output
-/// rows are computed four at a time, sharing their input rows.
+/// rows are computed four at a time, sharing their input rows. At Vector512 the common geometries skip the
+/// ring and run a direct kernel straight from the input rows: 3x3 with stride 1 (narrow rows walked as
+/// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding.
 /// </summary>
 internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
@@ -28,7 +30,10 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly StridedRowLayout layout;
     private readonly int ringRows;
     private readonly bool rowGroups;
-    /// <summary>The <see cref="IDirectDepthwiseKernel"/> that runs this geometry straight from the input rows, if any.</summary>
+    /// <summary>
+    /// The kernel that runs this geometry straight from the input rows, if any: an <see cref="IDirectDepthwiseKernel"/>,
+    /// or <see cref="Depthwise3x3FlatAvx512Kernel"/>, which walks whole planes rather than row groups.
+    /// </summary>
     private readonly DirectKernel direct;
     private readonly DirectRowShape directShape;
 
