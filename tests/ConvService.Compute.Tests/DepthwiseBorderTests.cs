@@ -121,6 +121,24 @@ public sealed class DepthwiseBorderTests
         }
     }
 
+    [Theory]
+    [InlineData(SimdLevel.Vector512, 112, 3, 1, 1, "depthwise-3x3-avx512")]
+    [InlineData(SimdLevel.Vector512, 56, 3, 1, 1, "depthwise-3x3-flat-avx512")]
+    [InlineData(SimdLevel.Vector512, 112, 3, 2, 1, "depthwise-3x3-stride2-avx512")]
+    [InlineData(SimdLevel.Vector512, 112, 3, 2, 2, "depthwise-3x3-stride2-avx512")]
+    [InlineData(SimdLevel.Vector512, 40, 5, 1, 2, "depthwise-5x5-avx512")]
+    [InlineData(SimdLevel.Vector512, 40, 7, 1, 3, "depthwise-7x7-avx512")]
+    [InlineData(SimdLevel.Vector512, 40, 3, 1, 0, "depthwise-avx512")]
+    [InlineData(SimdLevel.Vector256, 112, 3, 1, 1, "depthwise-avx2")]
+    public void AlgorithmNamesTheKernelThatRuns(SimdLevel level, int width, int kernel, int stride, int pad, string algorithm)
+    {
+        var options = new Conv2dOptions { Groups = 4, StrideH = stride, StrideW = stride, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
+        var g = ConvShapes.Standard([1, 4, 20, width], [4, 1, kernel, kernel], [], options);
+        var engine = TestData.Engine(level);
+        var plan = engine.PlanConvolve(g, TestData.Random(new Random(1), g.WeightElements), default);
+        Assert.Equal(algorithm, plan.Algorithm);
+    }
+
     public static TheoryData<SimdLevel> Levels()
     {
         var data = new TheoryData<SimdLevel>();

@@ -97,7 +97,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
 
         jobs = new JobPool(() => new ChannelRangeJob(this));
-        Algorithm = "depthwise-" + TOps.IsaName;
+        // Says which kernel runs, so a caller comparing timings can tell a direct kernel from the general ring.
+        Algorithm = direct switch
+        {
+            DirectKernel.Depthwise3x3Flat => "depthwise-3x3-flat-",
+            DirectKernel.Depthwise3x3 => "depthwise-3x3-",
+            DirectKernel.Depthwise3x3Stride2EvenOdd or DirectKernel.Depthwise3x3Stride2 => "depthwise-3x3-stride2-",
+            DirectKernel.Depthwise5x5 => "depthwise-5x5-",
+            DirectKernel.Depthwise7x7 => "depthwise-7x7-",
+            _ => "depthwise-",
+        } + TOps.IsaName;
     }
 
     public string Algorithm { get; }
