@@ -49,13 +49,7 @@ public sealed class ExecutionBehaviourTests
             plan.Execute(input, output);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            plan.Execute(input, output);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertSteadyStateAllocatesNothing(() => plan.Execute(input, output));
     }
 
     [Fact]
@@ -101,13 +95,33 @@ public sealed class ExecutionBehaviourTests
             engine.Convolve(g, input, weight, default, output);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        AssertSteadyStateAllocatesNothing(() => engine.Convolve(g, input, weight, default, output));
+    }
+
+    /// <summary>
+    /// Ten calls allocate nothing on this thread, in at least one of three windows: a call that allocates does so in
+    /// every window, while a one-off runtime event (seen about once in 50 full test runs, never reproduced alone)
+    /// does not. The bytes of every window are in the message.
+    /// </summary>
+    private static void AssertSteadyStateAllocatesNothing(Action call)
+    {
+        var windows = new List<long>();
+        for (int window = 0; window < 3; window++)
         {
-            engine.Convolve(g, input, weight, default, output);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                call();
+            }
+
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            if (windows[^1] == 0)
+            {
+                return;
+            }
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Fail($"every window of 10 calls allocated: {string.Join(", ", windows)} bytes");
     }
 
     [Fact]
