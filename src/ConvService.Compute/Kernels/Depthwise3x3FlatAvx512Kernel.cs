@@ -28,9 +28,9 @@ internal static unsafe class Depthwise3x3FlatAvx512Kernel
 
     public static bool IsSupported => Avx512F.IsSupported;
 
+    /// <summary>The row kernel's geometries, also same-height (the plane is one run) and narrow with a vector tail.</summary>
     public static bool Fits(Conv2dGeometry g) =>
-        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.PadLeft == 1 && g.PadRight == 1 && g.PadTop == 1 && g.PadBottom == 1 && g.OutWidth == g.InWidth && g.OutHeight == g.InHeight
+        Depthwise3x3Avx512Kernel.Fits(g) && g.PadTop == 1 && g.PadBottom == 1 && g.OutHeight == g.InHeight
         && g.InWidth % V != 0 && g.InWidth <= MaxWidth;
 
     /// <summary>Vectors after which the row-edge pattern repeats: <c>width / gcd(width, 16)</c>.</summary>

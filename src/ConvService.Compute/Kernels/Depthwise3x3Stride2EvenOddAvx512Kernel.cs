@@ -39,9 +39,7 @@ internal readonly unsafe struct Depthwise3x3Stride2EvenOddAvx512Kernel : IDirect
     public static bool IsSupported => Avx512F.IsSupported;
 
     /// <summary>No or one column of padding on the left; any on the right (columns past the row read as zeros).</summary>
-    public static bool Fits(Conv2dGeometry g) =>
-        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1
-        && g.PadLeft <= 1;
+    public static bool Fits(Conv2dGeometry g) => Depthwise3x3Stride2Avx512Kernel.Fits(g) && g.PadLeft <= 1;
 
     public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed) => taps[..9].CopyTo(packed);
 
