@@ -139,16 +139,7 @@ public sealed class DepthwiseBorderTests
         Assert.Equal(algorithm, plan.Algorithm);
     }
 
-    public static TheoryData<SimdLevel> Levels()
-    {
-        var data = new TheoryData<SimdLevel>();
-        foreach (var level in TestData.Levels)
-        {
-            data.Add(level);
-        }
-
-        return data;
-    }
+    public static TheoryData<SimdLevel> Levels() => TestData.AllLevels();
 
     [Theory]
     [InlineData(5)]
