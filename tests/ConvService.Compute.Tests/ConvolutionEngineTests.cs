@@ -275,16 +275,9 @@ public sealed class ConvolutionEngineTests
         var g = ConvShapes.Standard([2, 8, 14, 14], [16, 8, 3, 3], [], new Conv2dOptions { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 });
         var weight = TestData.Random(random, g.WeightElements);
         var plan = engine.PlanConvolve(g, weight, default);
-        string isa = level switch
-        {
-            SimdLevel.Vector512 => "avx512",
-            SimdLevel.Vector256 => "avx2",
-            SimdLevel.Vector128 => "sse",
-            _ => "scalar",
-        };
         if (ComputeOptions.DetectSimd() >= level)
         {
-            Assert.Equal("implicit-gemm-" + isa, plan.Algorithm);
+            Assert.Equal("implicit-gemm-" + TestData.IsaName(level), plan.Algorithm);
         }
 
         for (int run = 0; run < 3; run++)

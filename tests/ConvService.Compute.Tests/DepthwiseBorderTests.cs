@@ -136,6 +136,13 @@ public sealed class DepthwiseBorderTests
         var g = ConvShapes.Standard([1, 4, 20, width], [4, 1, kernel, kernel], [], options);
         var engine = TestData.Engine(level);
         var plan = engine.PlanConvolve(g, TestData.Random(new Random(1), g.WeightElements), default);
+        if (ComputeOptions.DetectSimd() < level)
+        {
+            // On a CPU without this level (e.g. CI's AVX2-only run, DOTNET_EnableAVX512=0) the engine falls back to the general kernel of the widest level it has.
+            Assert.Equal("depthwise-" + TestData.IsaName(ComputeOptions.DetectSimd()), plan.Algorithm);
+            return;
+        }
+
         Assert.Equal(algorithm, plan.Algorithm);
     }
 

@@ -43,6 +43,15 @@ internal static class TestData
         return data;
     }
 
+    /// <summary>The ISA suffix of algorithm names at <paramref name="level"/> on x64.</summary>
+    public static string IsaName(SimdLevel level) => level switch
+    {
+        SimdLevel.Vector512 => "avx512",
+        SimdLevel.Vector256 => "avx2",
+        SimdLevel.Vector128 => "sse",
+        _ => "scalar",
+    };
+
     public static ConvolutionEngine Engine(SimdLevel level, int threads = 1) =>
         new(new ComputeOptions { Simd = level, MaxThreads = threads });
 }

@@ -321,16 +321,17 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     private int PanelGroups(long stripItems, int threads) => PanelGroupsFor(stripItems, threads, panels, shifted && !columnMasked);
 
     /// <summary>
-    /// Picks the register tile (8 x 3 or 6 x 4 vectors) and the B source that issue the fewest
+    /// Picks the register tile (8 x 3 or 6 x 4 vectors; 6 x 2 with 16 registers) and the B source that issue the fewest
     /// padded multiply-adds, counting B packing as a few extra rows of work per strip: shifted
     /// packing is a plain vector copy, im2col packing walks rows and zero-fills edges (measured on
     /// S5, 128x56x56 3x3: im2col at 3.5% fewer positions still ran 4% slower than shifted).
     /// </summary>
     private static (int mr, int Nr, bool Shifted) ChooseTileAndMode(bool shiftable, long shiftedPositions, long outPositions, int mg)
     {
-        (int mr, int Nr, bool Shifted) best = (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors * TOps.Count, false);
+        var tiles = MainTiles;
+        (int mr, int Nr, bool Shifted) best = (tiles[0].Rows, tiles[0].Vectors * TOps.Count, false);
         double bestCost = double.MaxValue;
-        foreach (var (rows, vectors) in new[] { (GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors), (GemmMicroKernel6x4.Rows, GemmMicroKernel6x4.Vectors) })
+        foreach (var (rows, vectors) in tiles)
         {
             int columns = vectors * TOps.Count;
             double rowWork = (double)((mg + rows - 1) / rows) * rows;
@@ -349,6 +350,15 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
 
         return best;
     }
+
+    /// <summary>
+    /// Register tiles of full strips: 8 x 3 and 6 x 4 (24 accumulators) need 32 vector registers; with 16
+    /// (x64 without AVX-512) they spill every accumulator, so there the 6 x 2 tile (12 accumulators, 2 B
+    /// vectors, 1 broadcast) runs whole strips (S5 with AVX-512 disabled: 51-62 -> 71-80 GFLOP/s, peak 117 at 256 bits too).
+    /// </summary>
+    private static (int Rows, int Vectors)[] MainTiles => VectorRegisters.Count >= 32
+        ? [(GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors), (GemmMicroKernel6x4.Rows, GemmMicroKernel6x4.Vectors)]
+        : [(GemmMicroKernel6x2.Rows, GemmMicroKernel6x2.Vectors)];
 
     /// <summary>Cap on the column-mask table of a plan (64 KB); wider images keep the padded-pitch layout.</summary>
     private const long MaxMaskTableFloats = 16 * 1024;
@@ -594,8 +604,8 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         bool narrow = nr > TailVectors * TOps.Count && positions - q0 <= TailVectors * TOps.Count;
 
         // One that fits in one vector runs the one-vector kernel (S5: 16 positions left after 65 strips of 48).
-        bool single = narrow && positions - q0 <= TOps.Count;
-        int tail = single ? 1 : narrow ? TailVectors : 0;
+        bool single = nr > TOps.Count && positions - q0 <= TOps.Count;
+        int vectors = single ? 1 : narrow ? TailVectors : nr / TOps.Count;
         if (shifted)
         {
             long baseOffset = ((((long)n * g.InChannels) + ((long)group * cinG)) * sourceH * sourceW) + q0;
@@ -656,11 +666,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 nint ldc = inPlace ? (nint)outPlane : nr;
                 if (columnMasked && readInPlace)
                 {
-                    RunTile<ColumnMasked>(tail, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnMasked>(vectors, a, b, bRows, masks, maskRows!.Pointer + k0, count, bias, c, ldc, accumulate);
                 }
                 else
                 {
-                    RunTile<ColumnUnmasked>(tail, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
+                    RunTile<ColumnUnmasked>(vectors, a, b, bRows, null, null, count, bias, c, ldc, accumulate);
                 }
 
                 if (!inPlace && k0 + count == depth)
@@ -673,16 +683,16 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RunTile<TMask>(int tailVectors, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
+    private void RunTile<TMask>(int vectors, float* a, float* b, int* bRows, float* masks, int* maskRowsK, int count, float* bias, float* c, nint ldc, bool accumulate)
         where TMask : struct, IColumnMask
     {
         if (mr == GemmMicroKernel8x3.Rows)
         {
-            if (tailVectors == 1)
+            if (vectors == 1)
             {
                 GemmMicroKernel8x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
             }
-            else if (tailVectors == TailVectors)
+            else if (vectors == 2)
             {
                 GemmMicroKernel8x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
             }
@@ -691,11 +701,11 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
                 GemmMicroKernel8x3.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
             }
         }
-        else if (tailVectors == 1)
+        else if (vectors == 1)
         {
             GemmMicroKernel6x1.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
         }
-        else if (tailVectors == TailVectors)
+        else if (vectors == 2)
         {
             GemmMicroKernel6x2.Run<TOps, TVec, TMask>(a, b, bRows, masks, maskRowsK, count, bias, c, ldc, accumulate);
         }

@@ -6,7 +6,8 @@ namespace ConvService.Compute.Kernels;
 /// <summary>
 /// The last, partial strip of <see cref="GemmMicroKernel6x4"/> plans when its positions fit in
 /// 2 vectors: the same contract (A packed [k][6], row k of B at b + bRows[k]), computing and
-/// storing only the first 2 vectors of each C row instead of a full 4-vector strip.
+/// storing only the first 2 vectors of each C row instead of a full 4-vector strip. On CPUs with
+/// 16 vector registers (x64 without AVX-512) it is the main tile: 12 accumulators fit where 24 spill.
 /// </summary>
 internal static unsafe class GemmMicroKernel6x2
 {
