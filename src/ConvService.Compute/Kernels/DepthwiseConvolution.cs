@@ -63,13 +63,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
-        direct = typeof(TOps) != typeof(Vector512Ops) ? DirectKernel.None
-            : Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
-            : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
-            : Fits<Depthwise3x3Stride2EvenOddAvx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2EvenOdd
-            : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
-            : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
-            : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
+        direct = typeof(TOps) == typeof(Vector512Ops) ? SelectAvx512(g)
+            : typeof(TOps) == typeof(Vector256Ops) ? SelectAvx2(g)
             : DirectKernel.None;
         // Past half the L3 the planes come from memory on every call: prefetching the next group's rows then pays.
         long bytes = ((long)g.Batch * ((g.InChannels * (long)g.InHeight * g.InWidth) + (g.OutChannels * (long)g.OutHeight * g.OutWidth))) * sizeof(float);
@@ -78,6 +73,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         packedDirect = direct switch
         {
             DirectKernel.Depthwise3x3 => PackDirect<Depthwise3x3Avx512Kernel>(weight, ref ringRows),
+            DirectKernel.Depthwise3x3Avx2 => PackDirect<Depthwise3x3Avx2Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise3x3Stride2EvenOdd => PackDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise3x3Stride2 => PackDirect<Depthwise3x3Stride2Avx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise5x5 => PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows),
@@ -101,7 +97,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         Algorithm = direct switch
         {
             DirectKernel.Depthwise3x3Flat => "depthwise-3x3-flat-",
-            DirectKernel.Depthwise3x3 => "depthwise-3x3-",
+            DirectKernel.Depthwise3x3 or DirectKernel.Depthwise3x3Avx2 => "depthwise-3x3-",
             DirectKernel.Depthwise3x3Stride2EvenOdd or DirectKernel.Depthwise3x3Stride2 => "depthwise-3x3-stride2-",
             DirectKernel.Depthwise5x5 => "depthwise-5x5-",
             DirectKernel.Depthwise7x7 => "depthwise-7x7-",
@@ -150,6 +146,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 return;
             case DirectKernel.Depthwise3x3:
                 RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise3x3Avx2:
+                RunRowsDirect<Depthwise3x3Avx2Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Stride2EvenOdd:
                 RunRowsDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
@@ -222,6 +221,20 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             }
         }
     }
+
+    /// <summary>The AVX-512 direct kernel for <paramref name="g"/>, if one fits (the flat 3x3 kernel first: it takes narrow rows the row kernel also fits).</summary>
+    private static DirectKernel SelectAvx512(Conv2dGeometry g) =>
+        Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
+        : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
+        : Fits<Depthwise3x3Stride2EvenOddAvx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2EvenOdd
+        : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
+        : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
+        : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
+        : DirectKernel.None;
+
+    /// <summary>The AVX2 direct kernel for <paramref name="g"/>, if one fits.</summary>
+    private static DirectKernel SelectAvx2(Conv2dGeometry g) =>
+        Fits<Depthwise3x3Avx2Kernel>(g) ? DirectKernel.Depthwise3x3Avx2 : DirectKernel.None;
 
     private static bool Fits<TKernel>(Conv2dGeometry g)
         where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
@@ -307,6 +320,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         None,
         Depthwise3x3Flat,
         Depthwise3x3,
+        Depthwise3x3Avx2,
         Depthwise3x3Stride2EvenOdd,
         Depthwise3x3Stride2,
         Depthwise5x5,

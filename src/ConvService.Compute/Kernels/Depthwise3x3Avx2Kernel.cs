@@ -1,0 +1,268 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ConvService.Compute.Kernels;
+
+/// <summary>
+/// Four output rows of a 3x3 per-channel filter with stride 1, dilation 1 and one column of zero padding on
+/// each side, computed straight from the input rows (no padded copy) with AVX2 and FMA, eight columns at a time.
+/// AVX2 has no cheap cross-lane shift (no <c>valignd</c>), so the left and right neighbours are unaligned loads at
+/// x - 1 and x + 1 rather than the shifted column sums of <see cref="Depthwise3x3Avx512Kernel"/>: nine FMAs per output
+/// vector either way, and no shuffles. No load leaves the row: the first vector forms its left neighbours, the last
+/// (at <c>width - 8</c>, overlapping the one before) its right neighbours, from the centre load by a lane shift
+/// with a zero at the padding column, so every store is a whole vector too. Rows narrower than nine columns go
+/// through a zero-padded copy. Rows above or below the image point at a zero row.
+/// </summary>
+internal readonly unsafe struct Depthwise3x3Avx2Kernel : IDirectDepthwiseKernel
+{
+    public const int Rows = 4;
+
+    /// <summary>Input rows one group reads.</summary>
+    public const int InputRows = Rows + 2;
+
+    private const int V = 8;
+
+    /// <summary>Floats of one row of the zero-padded copy narrow rows go through: padding, the row (at most V), padding.</summary>
+    private const int NarrowStride = 3 * V;
+
+    public static int Size => 3;
+
+    static int IDirectDepthwiseKernel.Rows => Rows;
+
+    static int IDirectDepthwiseKernel.InputRows => InputRows;
+
+    /// <summary>The nine taps as they come (row-major): this kernel keeps them in registers.</summary>
+    public static int PackedTaps => 9;
+
+    public static int Stride => 1;
+
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>The geometries of <see cref="Depthwise3x3Avx512Kernel"/>: same-width output, one column of padding on each side.</summary>
+    public static bool Fits(Conv2dGeometry g) => Depthwise3x3Avx512Kernel.Fits(g);
+
+    public static void PackWeights(ReadOnlySpan<float> taps, Span<float> packed) => taps[..9].CopyTo(packed);
+
+    /// <summary>
+    /// <paramref name="rows"/>: the six input rows (zero rows outside the image) of output rows
+    /// <c>0 .. 3</c>; output row j goes to <c>destination + j * shape.OutWidth</c> for j &lt; <paramref name="rowCount"/>
+    /// (same width as the input).
+    /// </summary>
+    /// <remarks>Never inlined, so the JIT compiles it on its own with its whole register budget.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float** rows, float* weights, float bias, float* destination, DirectRowShape shape, int rowCount)
+    {
+        int width = shape.OutWidth;
+        if (width <= V)
+        {
+            RunNarrow(rows, weights, bias, destination, width, rowCount);
+            return;
+        }
+
+        // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
+        var w00 = Vector256.Create(weights[0]);
+        var w01 = Vector256.Create(weights[1]);
+        var w02 = Vector256.Create(weights[2]);
+        var w10 = Vector256.Create(weights[3]);
+        var w11 = Vector256.Create(weights[4]);
+        var w12 = Vector256.Create(weights[5]);
+        var w20 = Vector256.Create(weights[6]);
+        var w21 = Vector256.Create(weights[7]);
+        var w22 = Vector256.Create(weights[8]);
+        var b = Vector256.Create(bias);
+        float* in0 = rows[0], in1 = rows[1], in2 = rows[2], in3 = rows[3], in4 = rows[4], in5 = rows[5];
+
+        Step<FirstVector>(in0, in1, in2, in3, in4, in5, 0, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, out var o0, out var o1, out var o2, out var o3);
+        StoreRows(destination, width, rowCount, o0, o1, o2, o3);
+
+        // Interior vectors: the right neighbours (up to column x + 8) lie in the row.
+        int x = V;
+        for (; x + V < width; x += V)
+        {
+            Step<Interior>(in0, in1, in2, in3, in4, in5, x, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, out o0, out o1, out o2, out o3);
+            StoreRows(destination + x, width, rowCount, o0, o1, o2, o3);
+        }
+
+        // The last eight columns, overlapping the previous vector when the width is not a multiple of eight (those
+        // columns are computed again, to the same values).
+        x = width - V;
+        Step<LastVector>(in0, in1, in2, in3, in4, in5, x, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, out o0, out o1, out o2, out o3);
+        StoreRows(destination + x, width, rowCount, o0, o1, o2, o3);
+    }
+
+    /// <summary>Rows of at most eight columns: through a zero-padded copy of the six rows, the output through a scratch row.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunNarrow(float** rows, float* weights, float bias, float* destination, int width, int rowCount)
+    {
+        float* padded = stackalloc float[InputRows * NarrowStride];
+        new Span<float>(padded, InputRows * NarrowStride).Clear();
+        for (int r = 0; r < InputRows; r++)
+        {
+            new ReadOnlySpan<float>(rows[r], width).CopyTo(new Span<float>(padded + (r * NarrowStride) + V, width));
+        }
+
+        var w00 = Vector256.Create(weights[0]);
+        var w01 = Vector256.Create(weights[1]);
+        var w02 = Vector256.Create(weights[2]);
+        var w10 = Vector256.Create(weights[3]);
+        var w11 = Vector256.Create(weights[4]);
+        var w12 = Vector256.Create(weights[5]);
+        var w20 = Vector256.Create(weights[6]);
+        var w21 = Vector256.Create(weights[7]);
+        var w22 = Vector256.Create(weights[8]);
+        var b = Vector256.Create(bias);
+        Step<Interior>(
+            padded, padded + NarrowStride, padded + (2 * NarrowStride), padded + (3 * NarrowStride), padded + (4 * NarrowStride), padded + (5 * NarrowStride),
+            V, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, out var o0, out var o1, out var o2, out var o3);
+
+        float* result = stackalloc float[Rows * V];
+        o0.Store(result);
+        o1.Store(result + V);
+        o2.Store(result + (2 * V));
+        o3.Store(result + (3 * V));
+        for (int j = 0; j < rowCount; j++)
+        {
+            new ReadOnlySpan<float>(result + (j * V), width).CopyTo(new Span<float>(destination + ((long)j * width), width));
+        }
+    }
+
+    /// <summary>
+    /// Columns x .. x + 7 of the four output rows from the six input rows, each input row's three neighbour vectors
+    /// loaded once and used by every output row that reads it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TColumns>(
+        float* in0, float* in1, float* in2, float* in3, float* in4, float* in5, int x,
+        Vector256<float> w00, Vector256<float> w01, Vector256<float> w02,
+        Vector256<float> w10, Vector256<float> w11, Vector256<float> w12,
+        Vector256<float> w20, Vector256<float> w21, Vector256<float> w22,
+        Vector256<float> b,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3)
+        where TColumns : struct, INeighbours
+    {
+        // Input row 0 feeds output row 0 only.
+        var c = Vector256.Load(in0 + x);
+        var l = TColumns.Left(in0, x, c);
+        var r = TColumns.Right(in0, x, c);
+        o0 = Fma.MultiplyAdd(l, w00, b);
+        o0 = Fma.MultiplyAdd(c, w01, o0);
+        o0 = Fma.MultiplyAdd(r, w02, o0);
+
+        c = Vector256.Load(in1 + x);
+        l = TColumns.Left(in1, x, c);
+        r = TColumns.Right(in1, x, c);
+        o1 = Fma.MultiplyAdd(l, w00, b);
+        o0 = Fma.MultiplyAdd(l, w10, o0);
+        o1 = Fma.MultiplyAdd(c, w01, o1);
+        o0 = Fma.MultiplyAdd(c, w11, o0);
+        o1 = Fma.MultiplyAdd(r, w02, o1);
+        o0 = Fma.MultiplyAdd(r, w12, o0);
+
+        c = Vector256.Load(in2 + x);
+        l = TColumns.Left(in2, x, c);
+        r = TColumns.Right(in2, x, c);
+        o2 = Fma.MultiplyAdd(l, w00, b);
+        o1 = Fma.MultiplyAdd(l, w10, o1);
+        o0 = Fma.MultiplyAdd(l, w20, o0);
+        o2 = Fma.MultiplyAdd(c, w01, o2);
+        o1 = Fma.MultiplyAdd(c, w11, o1);
+        o0 = Fma.MultiplyAdd(c, w21, o0);
+        o2 = Fma.MultiplyAdd(r, w02, o2);
+        o1 = Fma.MultiplyAdd(r, w12, o1);
+        o0 = Fma.MultiplyAdd(r, w22, o0);
+
+        c = Vector256.Load(in3 + x);
+        l = TColumns.Left(in3, x, c);
+        r = TColumns.Right(in3, x, c);
+        o3 = Fma.MultiplyAdd(l, w00, b);
+        o2 = Fma.MultiplyAdd(l, w10, o2);
+        o1 = Fma.MultiplyAdd(l, w20, o1);
+        o3 = Fma.MultiplyAdd(c, w01, o3);
+        o2 = Fma.MultiplyAdd(c, w11, o2);
+        o1 = Fma.MultiplyAdd(c, w21, o1);
+        o3 = Fma.MultiplyAdd(r, w02, o3);
+        o2 = Fma.MultiplyAdd(r, w12, o2);
+        o1 = Fma.MultiplyAdd(r, w22, o1);
+
+        c = Vector256.Load(in4 + x);
+        l = TColumns.Left(in4, x, c);
+        r = TColumns.Right(in4, x, c);
+        o3 = Fma.MultiplyAdd(l, w10, o3);
+        o2 = Fma.MultiplyAdd(l, w20, o2);
+        o3 = Fma.MultiplyAdd(c, w11, o3);
+        o2 = Fma.MultiplyAdd(c, w21, o2);
+        o3 = Fma.MultiplyAdd(r, w12, o3);
+        o2 = Fma.MultiplyAdd(r, w22, o2);
+
+        // Input row 5 feeds output row 3 only.
+        c = Vector256.Load(in5 + x);
+        l = TColumns.Left(in5, x, c);
+        r = TColumns.Right(in5, x, c);
+        o3 = Fma.MultiplyAdd(l, w20, o3);
+        o3 = Fma.MultiplyAdd(c, w21, o3);
+        o3 = Fma.MultiplyAdd(r, w22, o3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(float* d, int width, int rowCount, Vector256<float> o0, Vector256<float> o1, Vector256<float> o2, Vector256<float> o3)
+    {
+        o0.Store(d);
+        if (rowCount > 1)
+        {
+            o1.Store(d + width);
+        }
+
+        if (rowCount > 2)
+        {
+            o2.Store(d + (2 * width));
+        }
+
+        if (rowCount > 3)
+        {
+            o3.Store(d + (3 * width));
+        }
+    }
+
+    /// <summary>How one vector of columns gets its left (x - 1) and right (x + 1) neighbours, given its centre <c>row[x ..]</c>.</summary>
+    private interface INeighbours
+    {
+        static abstract Vector256<float> Left(float* row, int x, Vector256<float> centre);
+
+        static abstract Vector256<float> Right(float* row, int x, Vector256<float> centre);
+    }
+
+    /// <summary>Both neighbours lie in the row: unaligned loads.</summary>
+    private readonly struct Interior : INeighbours
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Left(float* row, int x, Vector256<float> centre) => Vector256.Load(row + x - 1);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Right(float* row, int x, Vector256<float> centre) => Vector256.Load(row + x + 1);
+    }
+
+    /// <summary>Columns 0 .. 7 of a row of at least nine: the left neighbour of column 0 is padding.</summary>
+    private readonly struct FirstVector : INeighbours
+    {
+        /// <summary><c>[0, centre[0..6]]</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Left(float* row, int x, Vector256<float> centre) =>
+            Avx.Blend(Avx2.PermuteVar8x32(centre, Vector256.Create(0, 0, 1, 2, 3, 4, 5, 6)), Vector256<float>.Zero, 0b0000_0001);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Right(float* row, int x, Vector256<float> centre) => Vector256.Load(row + x + 1);
+    }
+
+    /// <summary>The last eight columns of a row of at least nine: the right neighbour of the last column is padding.</summary>
+    private readonly struct LastVector : INeighbours
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Left(float* row, int x, Vector256<float> centre) => Vector256.Load(row + x - 1);
+
+        /// <summary><c>[centre[1..7], 0]</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Right(float* row, int x, Vector256<float> centre) =>
+            Avx.Blend(Avx2.PermuteVar8x32(centre, Vector256.Create(1, 2, 3, 4, 5, 6, 7, 7)), Vector256<float>.Zero, 0b1000_0000);
+    }
+}
