@@ -12,7 +12,8 @@ namespace ConvService.Compute.Kernels;
 /// filters of the channel run on each ring state. With vertical stride and dilation 1, output
 /// rows are computed four at a time, sharing their input rows. At Vector512 the common geometries skip the
 /// ring and run a direct kernel straight from the input rows: 3x3 with stride 1 (narrow rows walked as
-/// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding.
+/// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding; at Vector256, 3x3 with stride 1
+/// (<see cref="Depthwise3x3Avx2Kernel"/>).
 /// </summary>
 internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
@@ -32,7 +33,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly bool rowGroups;
     /// <summary>
     /// The kernel that runs this geometry straight from the input rows, if any: an <see cref="IDirectDepthwiseKernel"/>,
-    /// or <see cref="Depthwise3x3FlatAvx512Kernel"/>, which walks whole planes rather than row groups.
+    /// or <see cref="Depthwise3x3FlatAvx512Kernel"/> or <see cref="Depthwise3x3Avx2Kernel"/>, which walk whole row ranges rather than row groups.
     /// </summary>
     private readonly DirectKernel direct;
     private readonly DirectRowShape directShape;
@@ -73,7 +74,6 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         packedDirect = direct switch
         {
             DirectKernel.Depthwise3x3 => PackDirect<Depthwise3x3Avx512Kernel>(weight, ref ringRows),
-            DirectKernel.Depthwise3x3Avx2 => PackDirect<Depthwise3x3Avx2Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise3x3Stride2EvenOdd => PackDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise3x3Stride2 => PackDirect<Depthwise3x3Stride2Avx512Kernel>(weight, ref ringRows),
             DirectKernel.Depthwise5x5 => PackDirect<Depthwise5x5Avx512Kernel>(weight, ref ringRows),
@@ -148,7 +148,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Avx2:
-                RunRowsDirect<Depthwise3x3Avx2Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                RunRowsAvx2(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Stride2EvenOdd:
                 RunRowsDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
@@ -234,7 +234,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
     /// <summary>The AVX2 direct kernel for <paramref name="g"/>, if one fits.</summary>
     private static DirectKernel SelectAvx2(Conv2dGeometry g) =>
-        Fits<Depthwise3x3Avx2Kernel>(g) ? DirectKernel.Depthwise3x3Avx2 : DirectKernel.None;
+        Depthwise3x3Avx2Kernel.IsSupported && Depthwise3x3Avx2Kernel.Fits(g) ? DirectKernel.Depthwise3x3Avx2 : DirectKernel.None;
 
     private static bool Fits<TKernel>(Conv2dGeometry g)
         where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
@@ -294,6 +294,18 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             int o = (c * multiplier) + m;
             Depthwise3x3FlatAvx512Kernel.Run(
                 source, g.InWidth, g.InHeight, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), flatEdgeMasks!.Pointer);
+        }
+    }
+
+    /// <summary>Rows of a 3x3 stride-1 geometry at Vector256, each filter's whole range in one call; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsAvx2(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        for (int m = 0; m < multiplier; m++)
+        {
+            int o = (c * multiplier) + m;
+            Depthwise3x3Avx2Kernel.RunRows(
+                source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring);
         }
     }
 
