@@ -51,6 +51,31 @@ public sealed class Depthwise3x3EdgeTests
         }
     }
 
+    /// <summary>Widths near multiples of 1024 columns, where the AVX2 kernel runs two output rows per pass.</summary>
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void RowsSharingCacheSetsMatchTheReferenceWithinGuardPages(SimdLevel level)
+    {
+        var random = new Random(1300);
+        var engines = new[] { TestData.Engine(level, threads: 1), TestData.Engine(level, threads: 2) };
+        int trial = 0;
+        foreach (int width in new[] { 1020, 1021, 1023, 1024, 1027, 2048, 3075 })
+        {
+            foreach (int height in new[] { 1, 2, 3, 5 })
+            {
+                trial++;
+                int channels = 1 + (trial % 2), multiplier = 1 + (trial % 3 == 0 ? 1 : 0);
+                var options = new Conv2dOptions { Groups = channels, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 };
+                var g = ConvShapes.Standard([1, channels, height, width], [channels * multiplier, 1, 3, 3], [channels * multiplier], options);
+                string algorithm = CheckWithinGuardPages(engines[trial % 2], g, random, withBias: true, inputAtEnd: trial % 2 == 0, outputAtEnd: (trial / 2) % 2 == 0, $"{level} {g.ShapeSummary}");
+                if (Avx2KernelExpected(level))
+                {
+                    Assert.Equal("depthwise-3x3-avx2", algorithm);
+                }
+            }
+        }
+    }
+
     /// <summary>Geometries next to the AVX2 kernel's that it must not take: they run elsewhere and still match the reference.</summary>
     [Theory]
     [InlineData(2, 1, 2, 1, 1)] // stride 2 on a 2-wide row: one output column, its stride recorded as 1

@@ -55,6 +55,12 @@ internal static unsafe class Depthwise3x3Avx2Kernel
             return;
         }
 
+        if (RowsShareCacheSets(width))
+        {
+            RunRowPairs(plane, width, height, padTop, rowStart, rowEnd, weights, bias, destination, zeroRow);
+            return;
+        }
+
         // The nine taps as locals (a struct of them is not enregistered and costs a copy per use).
         var w00 = Vector256.Create(weights[0]);
         var w01 = Vector256.Create(weights[1]);
@@ -91,6 +97,104 @@ internal static unsafe class Depthwise3x3Avx2Kernel
             // columns are computed again, to the same values).
             x = width - V;
             Step<LastVector>(in0, in1, in2, in3, in4, in5, x, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, d + x, width, rowCount);
+        }
+    }
+
+    /// <summary>
+    /// True when the six input rows of a pass start within 64 bytes of each other modulo 4 KB (widths within three
+    /// columns of a multiple of 1024), so their lines, and the four output rows' when the output plane is congruent
+    /// too, fall into one set of the L1 (64 sets, 8 ways on Zen 4).
+    /// </summary>
+    public static bool RowsShareCacheSets(int width)
+    {
+        int offset = width & 1023;
+        return width >= 1024 - 3 && (offset <= 3 || offset >= 1024 - 3);
+    }
+
+    /// <summary>
+    /// As <see cref="RunRows"/>, two output rows per pass from four input rows, for rows that share L1 sets
+    /// (<see cref="RowsShareCacheSets"/>): ten rows in one set thrashed it, six fit. 1024 and 2048 columns with input
+    /// and output congruent modulo 4 KB: 0.079 → 0.045 and 0.078 → 0.038 ms; not congruent, 0.028 either way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void RunRowPairs(
+        float* plane, int width, int height, int padTop, int rowStart, int rowEnd, float* weights, float bias, float* destination, float* zeroRow)
+    {
+        var w00 = Vector256.Create(weights[0]);
+        var w01 = Vector256.Create(weights[1]);
+        var w02 = Vector256.Create(weights[2]);
+        var w10 = Vector256.Create(weights[3]);
+        var w11 = Vector256.Create(weights[4]);
+        var w12 = Vector256.Create(weights[5]);
+        var w20 = Vector256.Create(weights[6]);
+        var w21 = Vector256.Create(weights[7]);
+        var w22 = Vector256.Create(weights[8]);
+        var b = Vector256.Create(bias);
+        for (int oy = rowStart; oy < rowEnd; oy += 2)
+        {
+            int iy = oy - padTop;
+            float* in0 = InputRow(plane, width, height, iy, zeroRow);
+            float* in1 = InputRow(plane, width, height, iy + 1, zeroRow);
+            float* in2 = InputRow(plane, width, height, iy + 2, zeroRow);
+            float* in3 = InputRow(plane, width, height, iy + 3, zeroRow);
+            int rowCount = Math.Min(2, rowEnd - oy);
+            float* d = destination + ((long)(oy - rowStart) * width);
+            Pair<FirstVector>(in0, in1, in2, in3, 0, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, d, width, rowCount);
+            int x = V;
+            for (; x + V < width; x += V)
+            {
+                Pair<Interior>(in0, in1, in2, in3, x, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, d + x, width, rowCount);
+            }
+
+            x = width - V;
+            Pair<LastVector>(in0, in1, in2, in3, x, w00, w01, w02, w10, w11, w12, w20, w21, w22, b, d + x, width, rowCount);
+        }
+    }
+
+    /// <summary>Columns x .. x + 7 of two output rows from four input rows, as <see cref="Step{TColumns}"/> does for four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pair<TColumns>(
+        float* in0, float* in1, float* in2, float* in3, int x,
+        Vector256<float> w00, Vector256<float> w01, Vector256<float> w02,
+        Vector256<float> w10, Vector256<float> w11, Vector256<float> w12,
+        Vector256<float> w20, Vector256<float> w21, Vector256<float> w22,
+        Vector256<float> b, float* d, int width, int rowCount)
+        where TColumns : struct, INeighbours
+    {
+        var c = Vector256.Load(in0 + x);
+        var l = TColumns.Left(in0, x, c);
+        var r = TColumns.Right(in0, x, c);
+        var o0 = Fma.MultiplyAdd(l, w00, b);
+        o0 = Fma.MultiplyAdd(c, w01, o0);
+        o0 = Fma.MultiplyAdd(r, w02, o0);
+        c = Vector256.Load(in1 + x);
+        l = TColumns.Left(in1, x, c);
+        r = TColumns.Right(in1, x, c);
+        var o1 = Fma.MultiplyAdd(l, w00, b);
+        o0 = Fma.MultiplyAdd(l, w10, o0);
+        o1 = Fma.MultiplyAdd(c, w01, o1);
+        o0 = Fma.MultiplyAdd(c, w11, o0);
+        o1 = Fma.MultiplyAdd(r, w02, o1);
+        o0 = Fma.MultiplyAdd(r, w12, o0);
+        c = Vector256.Load(in2 + x);
+        l = TColumns.Left(in2, x, c);
+        r = TColumns.Right(in2, x, c);
+        o1 = Fma.MultiplyAdd(l, w10, o1);
+        o0 = Fma.MultiplyAdd(l, w20, o0);
+        o1 = Fma.MultiplyAdd(c, w11, o1);
+        o0 = Fma.MultiplyAdd(c, w21, o0);
+        o1 = Fma.MultiplyAdd(r, w12, o1);
+        o0 = Fma.MultiplyAdd(r, w22, o0);
+        o0.Store(d);
+        c = Vector256.Load(in3 + x);
+        l = TColumns.Left(in3, x, c);
+        r = TColumns.Right(in3, x, c);
+        o1 = Fma.MultiplyAdd(l, w20, o1);
+        o1 = Fma.MultiplyAdd(c, w21, o1);
+        o1 = Fma.MultiplyAdd(r, w22, o1);
+        if (rowCount > 1)
+        {
+            o1.Store(d + width);
         }
     }
 
