@@ -18,8 +18,9 @@ namespace ConvService.Compute.Kernels;
 /// It walks a whole range of rows per call, the taps broadcast once, rather than one call per row group through
 /// <see cref="IDirectDepthwiseKernel"/>: measured at Vector256 with <c>DOTNET_EnableAVX512=0</c> (16 registers) on Zen 4,
 /// 1 thread, 64x112x112 0.198 → 0.190 ms and 128x56x56 0.099 → 0.086 ms (the general ring path: 0.434 and 0.247 ms).
-/// Rows of 1024 columns (and multiples) with input and output planes congruent modulo 4 KB run about 3x slower than
-/// other widths (their ten rows share one L1 set); the AVX-512 row kernel has the same kind of slow band at other offsets.
+/// Widths near multiples of 1024 columns run two output rows per pass (<see cref="RowsShareCacheSets"/>). They remain
+/// slower when the output plane is congruent to the input modulo 4 KB (1024 columns: 0.045 ms against 0.028 at a 1 KB
+/// offset); the AVX-512 row kernel has a slow band of output offsets too (16 to 48 floats past congruent).
 /// </remarks>
 internal static unsafe class Depthwise3x3Avx2Kernel
 {
