@@ -129,7 +129,12 @@ public sealed class DepthwiseBorderTests
     [InlineData(SimdLevel.Vector512, 40, 5, 1, 2, "depthwise-5x5-avx512")]
     [InlineData(SimdLevel.Vector512, 40, 7, 1, 3, "depthwise-7x7-avx512")]
     [InlineData(SimdLevel.Vector512, 40, 3, 1, 0, "depthwise-avx512")]
-    [InlineData(SimdLevel.Vector256, 112, 3, 1, 1, "depthwise-avx2")]
+    [InlineData(SimdLevel.Vector256, 112, 3, 1, 1, "depthwise-3x3-avx2")]
+    [InlineData(SimdLevel.Vector256, 56, 3, 1, 1, "depthwise-3x3-avx2")]
+    [InlineData(SimdLevel.Vector256, 5, 3, 1, 1, "depthwise-3x3-avx2")]
+    [InlineData(SimdLevel.Vector256, 112, 3, 2, 1, "depthwise-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 3, 1, 0, "depthwise-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 5, 1, 2, "depthwise-avx2")]
     public void AlgorithmNamesTheKernelThatRuns(SimdLevel level, int width, int kernel, int stride, int pad, string algorithm)
     {
         var options = new Conv2dOptions { Groups = 4, StrideH = stride, StrideW = stride, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };

@@ -12,7 +12,8 @@ namespace ConvService.Compute.Kernels;
 /// filters of the channel run on each ring state. With vertical stride and dilation 1, output
 /// rows are computed four at a time, sharing their input rows. At Vector512 the common geometries skip the
 /// ring and run a direct kernel straight from the input rows: 3x3 with stride 1 (narrow rows walked as
-/// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding.
+/// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding; at Vector256, 3x3 with stride 1
+/// (<see cref="Depthwise3x3Avx2Kernel"/>).
 /// </summary>
 internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
@@ -32,7 +33,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     private readonly bool rowGroups;
     /// <summary>
     /// The kernel that runs this geometry straight from the input rows, if any: an <see cref="IDirectDepthwiseKernel"/>,
-    /// or <see cref="Depthwise3x3FlatAvx512Kernel"/>, which walks whole planes rather than row groups.
+    /// or <see cref="Depthwise3x3FlatAvx512Kernel"/> or <see cref="Depthwise3x3Avx2Kernel"/>, which walk whole row ranges rather than row groups.
     /// </summary>
     private readonly DirectKernel direct;
     private readonly DirectRowShape directShape;
@@ -63,13 +64,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         // A power of two, so the slot of padded row y is a mask rather than a division.
         ringRows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2(
             (uint)(rowGroups ? g.KernelH + DepthwiseFourRowKernel.Rows - 1 : ((g.KernelH - 1) * g.DilationH) + 1));
-        direct = typeof(TOps) != typeof(Vector512Ops) ? DirectKernel.None
-            : Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
-            : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
-            : Fits<Depthwise3x3Stride2EvenOddAvx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2EvenOdd
-            : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
-            : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
-            : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
+        direct = typeof(TOps) == typeof(Vector512Ops) ? SelectAvx512(g)
+            : typeof(TOps) == typeof(Vector256Ops) ? SelectAvx2(g)
             : DirectKernel.None;
         // Past half the L3 the planes come from memory on every call: prefetching the next group's rows then pays.
         long bytes = ((long)g.Batch * ((g.InChannels * (long)g.InHeight * g.InWidth) + (g.OutChannels * (long)g.OutHeight * g.OutWidth))) * sizeof(float);
@@ -101,7 +97,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         Algorithm = direct switch
         {
             DirectKernel.Depthwise3x3Flat => "depthwise-3x3-flat-",
-            DirectKernel.Depthwise3x3 => "depthwise-3x3-",
+            DirectKernel.Depthwise3x3 or DirectKernel.Depthwise3x3Avx2 => "depthwise-3x3-",
             DirectKernel.Depthwise3x3Stride2EvenOdd or DirectKernel.Depthwise3x3Stride2 => "depthwise-3x3-stride2-",
             DirectKernel.Depthwise5x5 => "depthwise-5x5-",
             DirectKernel.Depthwise7x7 => "depthwise-7x7-",
@@ -150,6 +146,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 return;
             case DirectKernel.Depthwise3x3:
                 RunRowsDirect<Depthwise3x3Avx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise3x3Avx2:
+                RunRowsAvx2(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Stride2EvenOdd:
                 RunRowsDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
@@ -223,6 +222,20 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
+    /// <summary>The AVX-512 direct kernel for <paramref name="g"/>, if one fits (the flat 3x3 kernel first: it takes narrow rows the row kernel also fits).</summary>
+    private static DirectKernel SelectAvx512(Conv2dGeometry g) =>
+        Depthwise3x3FlatAvx512Kernel.IsSupported && Depthwise3x3FlatAvx512Kernel.Fits(g) ? DirectKernel.Depthwise3x3Flat
+        : Fits<Depthwise3x3Avx512Kernel>(g) ? DirectKernel.Depthwise3x3
+        : Fits<Depthwise3x3Stride2EvenOddAvx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2EvenOdd
+        : Fits<Depthwise3x3Stride2Avx512Kernel>(g) ? DirectKernel.Depthwise3x3Stride2
+        : Fits<Depthwise5x5Avx512Kernel>(g) ? DirectKernel.Depthwise5x5
+        : Fits<Depthwise7x7Avx512Kernel>(g) ? DirectKernel.Depthwise7x7
+        : DirectKernel.None;
+
+    /// <summary>The AVX2 direct kernel for <paramref name="g"/>, if one fits.</summary>
+    private static DirectKernel SelectAvx2(Conv2dGeometry g) =>
+        Depthwise3x3Avx2Kernel.IsSupported && Depthwise3x3Avx2Kernel.Fits(g) ? DirectKernel.Depthwise3x3Avx2 : DirectKernel.None;
+
     private static bool Fits<TKernel>(Conv2dGeometry g)
         where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
 
@@ -284,6 +297,18 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
+    /// <summary>Rows of a 3x3 stride-1 geometry at Vector256, each filter's whole range in one call; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsAvx2(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        for (int m = 0; m < multiplier; m++)
+        {
+            int o = (c * multiplier) + m;
+            Depthwise3x3Avx2Kernel.RunRows(
+                source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring);
+        }
+    }
+
     public void RunChannels(ChannelRangeJob job, long first, long end)
     {
         using var ws = RentWorkspace();
@@ -307,6 +332,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         None,
         Depthwise3x3Flat,
         Depthwise3x3,
+        Depthwise3x3Avx2,
         Depthwise3x3Stride2EvenOdd,
         Depthwise3x3Stride2,
         Depthwise5x5,
