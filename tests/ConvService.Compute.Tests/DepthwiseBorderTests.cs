@@ -140,11 +140,12 @@ public sealed class DepthwiseBorderTests
         var options = new Conv2dOptions { Groups = 4, StrideH = stride, StrideW = stride, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
         var g = ConvShapes.Standard([1, 4, 20, width], [4, 1, kernel, kernel], [], options);
         var engine = TestData.Engine(level);
-        var plan = engine.PlanConvolve(g, TestData.Random(new Random(1), g.WeightElements), default);
+        var weight = TestData.Random(new Random(1), g.WeightElements);
+        var plan = engine.PlanConvolve(g, weight, default);
         if (ComputeOptions.DetectSimd() < level)
         {
-            // On a CPU without this level (e.g. CI's AVX2-only run, DOTNET_EnableAVX512=0) the engine falls back to the general kernel of the widest level it has.
-            Assert.Equal("depthwise-" + TestData.IsaName(ComputeOptions.DetectSimd()), plan.Algorithm);
+            // On a CPU without this level (e.g. CI's AVX2-only run, DOTNET_EnableAVX512=0) the engine plans as at the widest level it has.
+            Assert.Equal(TestData.Engine(ComputeOptions.DetectSimd()).PlanConvolve(g, weight, default).Algorithm, plan.Algorithm);
             return;
         }
 
