@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# First-call latency of a fresh ConvService process, per algorithm family: for each family and round a new
+# process is started on two free loopback ports, /readyz is polled until it answers 200 (start-to-ready),
+# then the same small REST call is sent twice; the script records the compute time the service logged
+# ("computed X ms") and curl's total time of both calls, and prints the median over rounds.
+# usage: tests/ConvService.Benchmarks/first-call.sh [ROUNDS (default 3)] [APP_DIR (default the Release build output)] [-- extra service args]
+#   e.g. first-call.sh 3 /tmp/publish -- --ConvService:WarmUpAtStart=false
+# The service runs as `dotnet APP_DIR/ConvService.Api.dll` (what `dotnet run -c Release` runs after its build
+# check), so start-to-ready does not include the SDK's build check. Numbers are noisy on a shared machine.
+set -euo pipefail
+rounds="${1:-3}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+app="${2:-$root/src/ConvService.Api/bin/Release/net10.0}"
+extra=()
+if [[ $# -ge 3 && "$3" == "--" ]]; then extra=("${@:4}"); fi
+work="$(mktemp -d -t convservice-firstcall.XXXXXX)"
+# shellcheck source=tests/stress/free-port.sh
+source "$root/tests/stress/free-port.sh"
+pid=""
+cleanup() { if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+trap cleanup EXIT
+
+if [[ -z "${2:-}" ]]; then
+  dotnet build -c Release "$root/src/ConvService.Api/ConvService.Api.csproj" --nologo -v q >/dev/null
+fi
+
+# One small request per family (random weights where a rank-1 kernel would change the algorithm).
+python3 - "$work" <<'PY'
+import json, math, random, sys
+out = sys.argv[1]
+rng = random.Random(7)
+def rnd(n): return [round(rng.uniform(-1, 1), 4) for _ in range(n)]
+def tensor(shape): return {"shape": shape, "data": rnd(math.prod(shape))}
+g5 = [1, 4, 6, 4, 1]
+bodies = {
+  "std3x3":  ("convolve", {"input": tensor([1, 8, 16, 16]), "weight": tensor([16, 8, 3, 3]), "options": {"pads": [1, 1, 1, 1]}}),
+  "pw1x1":   ("convolve", {"input": tensor([1, 16, 16, 16]), "weight": tensor([32, 16, 1, 1])}),
+  "dw3x3":   ("convolve", {"input": tensor([1, 8, 16, 16]), "weight": tensor([8, 1, 3, 3]), "options": {"pads": [1, 1, 1, 1], "groups": 8}}),
+  "dw5x5":   ("convolve", {"input": tensor([1, 8, 16, 16]), "weight": tensor([8, 1, 5, 5]), "options": {"pads": [2, 2, 2, 2], "groups": 8}}),
+  "dwsep":   ("separable-convolve", {"input": tensor([1, 8, 16, 16]), "depthwiseSeparable": {
+                 "depthwiseWeight": tensor([8, 1, 3, 3]), "pointwiseWeight": tensor([16, 8, 1, 1])}, "options": {"pads": [1, 1, 1, 1]}}),
+  "gauss2d": ("convolve", {"input": tensor([1, 1, 32, 32]), "weight": {"shape": [1, 1, 5, 5], "data": [a * b / 256 for a in g5 for b in g5]},
+                 "options": {"pads": [2, 2, 2, 2]}}),
+  "spatial": ("separable-convolve", {"input": tensor([1, 32, 32]), "spatiallySeparable": {"column": g5, "row": g5},
+                 "options": {"paddingMode": "PADDING_MODE_SAME"}}),
+}
+with open(f"{out}/families", "w") as f:
+    for name, (path, body) in bodies.items():
+        json.dump(body, open(f"{out}/{name}.json", "w"))
+        f.write(f"{name} {path}\n")
+PY
+
+now_ms() { date +%s%3N; }
+: >"$work/rows"
+for round in $(seq 1 "$rounds"); do
+  while read -r family path; do
+    rest="$(free_port)"; grpc="$(free_port)"
+    started=$(now_ms)
+    dotnet "$app/ConvService.Api.dll" --Kestrel:Endpoints:Rest:Url="http://127.0.0.1:$rest" \
+      --Kestrel:Endpoints:Grpc:Url="http://127.0.0.1:$grpc" ${extra[@]+"${extra[@]}"} >"$work/service.log" 2>&1 &
+    pid=$!
+    ready=""
+    for _ in $(seq 1 1500); do
+      if curl -fs -o /dev/null "http://127.0.0.1:$rest/readyz" 2>/dev/null; then ready=$(( $(now_ms) - started )); break; fi
+      sleep 0.01
+    done
+    [[ -n "$ready" ]] || { echo "service did not become ready" >&2; cat "$work/service.log" >&2; exit 1; }
+    line="$family $ready"
+    for call in 1 2; do
+      curl_s=$(curl -s -o "$work/response.json" -w '%{time_total}' -H 'content-type: application/json' \
+        --data-binary "@$work/$family.json" "http://127.0.0.1:$rest/v1/$path")
+      compute=$(jq -r '.execution.computeMs' "$work/response.json")
+      algorithm=$(jq -r '.execution.algorithm' "$work/response.json")
+      line="$line $compute $(awk -v s="$curl_s" 'BEGIN { printf "%.3f", s * 1000 }') $algorithm"
+    done
+    warm=$(grep -o 'Warm-up [^(]*in [0-9.]* ms' "$work/service.log" | grep -o '[0-9.]* ms$' | head -1 | awk '{print $1}' || true)
+    echo "$line ${warm:--}" >>"$work/rows"
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  done <"$work/families"
+done
+
+echo "first call of a fresh process, median of $rounds processes per family; $(date -u '+%Y-%m-%d %H:%M') UTC; app $app ${extra[*]:-}"
+python3 - "$work/rows" <<'PY'
+import statistics as st, sys
+rows = {}
+for l in open(sys.argv[1]):
+    f = l.split()
+    rows.setdefault(f[0], []).append(f)
+print(f"{'family':<8} {'ready ms':>8} {'1st compute':>11} {'1st curl':>9} {'2nd compute':>11} {'2nd curl':>9}  algorithm (warm-up ms)")
+def med(rs, i): return st.median(float(r[i]) for r in rs)
+for name, rs in rows.items():
+    warm = [r[8] for r in rs if r[8] != "-"]
+    print(f"{name:<8} {med(rs, 1):8.0f} {med(rs, 2):11.3f} {med(rs, 3):9.2f} {med(rs, 5):11.3f} {med(rs, 6):9.2f}  {rs[0][4]}"
+          + (f" ({st.median(float(w) for w in warm):.0f})" if warm else ""))
+print("compute = execution.computeMs of the response (the value the service logs); curl = curl's time_total; ms")
+PY
