@@ -18,25 +18,32 @@ public sealed class KernelWarmUpCases(IReadOnlyList<WarmUpCase> cases)
     /// <summary>The service's set: every family the planner chooses at this CPU's vector width, GEMM tiles and modes included.</summary>
     public static KernelWarmUpCases Default { get; } = new(
     [
-        // Implicit GEMM: column-masked same-width 3x3 (8-row tiles, two threads), phase planes for stride 2,
-        // 6-row tiles with narrow tail strips, grouped; pointwise GEMM.
-        Standard("implicit-gemm 3x3 pad 1", [1, 8, 16, 16], [16, 8, 3, 3], bias: true, new() { PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
-        Standard("implicit-gemm 3x3 stride 2", [1, 3, 17, 17], [16, 3, 3, 3], bias: true, new() { StrideH = 2, StrideW = 2, PadTop = 1, PadLeft = 1, PadBottom = 1, PadRight = 1 }),
-        Standard("implicit-gemm 5x5 valid", [1, 2, 11, 11], [12, 2, 5, 5], bias: false, new()),
+        // Implicit GEMM: each register tile (8 and 6 rows) with its narrow tails (2 and 1 vectors), column-masked
+        // same-width rows (two threads), B read in place, phase planes for stride 2, im2col for stride 5, groups.
+        Standard("implicit-gemm 3x3 pad 1, 8-row tiles", [1, 8, 16, 16], [16, 8, 3, 3], bias: true, Pads(1)),
+        Standard("implicit-gemm 3x3 pad 1, 6-row tiles", [1, 4, 12, 12], [18, 4, 3, 3], bias: false, Pads(1)),
+        Standard("implicit-gemm 5x5 valid, 8-row tiles", [1, 2, 11, 11], [8, 2, 5, 5], bias: false, new()),
+        Standard("implicit-gemm 3x3 valid, 6-row tiles", [1, 2, 10, 11], [18, 2, 3, 3], bias: false, new()),
+        Standard("implicit-gemm 3x3 stride 2", [1, 3, 17, 17], [16, 3, 3, 3], bias: true, Pads(1) with { StrideH = 2, StrideW = 2 }),
+        Standard("implicit-gemm 3x3 stride 5", [1, 2, 20, 20], [8, 2, 3, 3], bias: false, new() { StrideH = 5, StrideW = 5 }),
         Standard("implicit-gemm 3x3 groups 2", [1, 4, 9, 9], [8, 2, 3, 3], bias: false, new() { Groups = 2 }),
         Standard("pointwise-gemm", [1, 8, 10, 10], [24, 8, 1, 1], bias: true, new()),
 
-        // Depthwise: the direct kernels (3x3 flat rows, 3x3, 3x3 stride 2 with left padding 1 and 2, 5x5, 7x7),
-        // the general ring (four-row groups at stride 1, single rows at stride 3, depth multiplier 2) and a rank-1
-        // kernel the planner separates on its own.
+        // Depthwise: the direct kernels (3x3 flat rows, 3x3, 3x3 stride 2 with left padding 0, 1 and 2, 5x5 and 7x7 with
+        // a vector tail, and on rows of 256+ columns), the general ring (four-row groups over 4, 2 and 1 vectors at
+        // stride 1, single rows at stride 3, dilation, depth multiplier 2) and a rank-1 kernel the planner separates.
         Depthwise("depthwise 3x3 flat", [1, 4, 10, 10], 1, 3, Pads(1)),
         Depthwise("depthwise 3x3", [1, 16, 32, 32], 1, 3, Pads(1)),
+        Depthwise("depthwise 3x3 stride 2 valid", [1, 4, 16, 16], 1, 3, new() { StrideH = 2, StrideW = 2 }),
         Depthwise("depthwise 3x3 stride 2 pad 1", [1, 4, 16, 16], 1, 3, Pads(1) with { StrideH = 2, StrideW = 2 }),
         Depthwise("depthwise 3x3 stride 2 pad 2", [1, 4, 16, 16], 1, 3, Pads(2) with { StrideH = 2, StrideW = 2 }),
-        Depthwise("depthwise 5x5", [1, 4, 16, 16], 1, 5, Pads(2)),
-        Depthwise("depthwise 7x7", [1, 4, 16, 16], 1, 7, Pads(3)),
-        Depthwise("depthwise 4x4 multiplier 2", [1, 4, 9, 9], 2, 4, Pads(1)),
+        Depthwise("depthwise 5x5", [1, 4, 16, 20], 1, 5, Pads(2)),
+        Depthwise("depthwise 5x5 wide rows", [1, 1, 5, 260], 1, 5, Pads(2)),
+        Depthwise("depthwise 7x7", [1, 4, 16, 20], 1, 7, Pads(3)),
+        Depthwise("depthwise 7x7 wide rows", [1, 1, 7, 260], 1, 7, Pads(3)),
+        Depthwise("depthwise 4x4 multiplier 2", [1, 2, 8, 116], 2, 4, Pads(1)),
         Depthwise("depthwise 3x3 stride 3", [1, 4, 13, 13], 1, 3, new() { StrideH = 3, StrideW = 3 }),
+        Depthwise("depthwise 3x3 dilation 2", [1, 2, 12, 12], 1, 3, Pads(2) with { DilationH = 2, DilationW = 2 }),
         RankOneDepthwise("depthwise 5x5 rank 1", [1, 2, 16, 16]),
 
         // Padding far beyond the input: the tap-range kernel, which needs no laid-out rows.
