@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace ConvService.Api.Hosting;
 
 /// <summary>
-/// Runs <see cref="KernelWarmUpCases"/> once right after start, on a pool thread, through the engine a lone call gets
+/// Runs <see cref="KernelWarmUpCases"/> once right after start, on its own thread, through the engine a lone call gets
 /// (the full thread budget: the JIT's code is shared by every engine, and the split path starts the compute helpers),
 /// so the first calls after a scale-out or rollout do not pay the planning and JIT of each kernel family. Readiness
 /// (/readyz, grpc.health.v1) stays off until it ends; calls arriving earlier are served as usual. If it throws or
@@ -39,7 +39,9 @@ public sealed class KernelWarmUp(
         long jitMethods = JitInfo.GetCompiledMethodCount();
         var algorithms = new List<string>();
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var work = Task.Run(() => Run(algorithms, cancel.Token), cancel.Token);
+        // Its own thread: a few hundred ms of JIT and compute must not hold one of the few pool threads a starting host has.
+        var work = Task.Factory.StartNew(
+            () => Run(algorithms, cancel.Token), cancel.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         // The work may outlive this method (timeout): the token source goes once it has ended, its exception is observed.
         _ = work.ContinueWith(_ => cancel.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         WarmUpOutcome outcome;
