@@ -69,7 +69,7 @@ public sealed class ConvServiceOptions
     public double IdleTrimSeconds { get; set; } = 5;
 
     /// <summary>
-    /// Run one tiny convolution of each kernel family right after start (planning and JIT of the SIMD kernels, 13-35 ms per
+    /// Run one tiny convolution of each kernel family right after start (planning and JIT of the SIMD kernels, 13-38 ms per
     /// family on a first call otherwise); readiness stays off until it has ended.
     /// </summary>
     public bool WarmUpAtStart { get; set; } = true;

@@ -6,7 +6,7 @@ namespace ConvService.Api.Hosting;
 /// The tiny convolutions the service runs at start, one geometry per kernel the planner can pick (its choice
 /// depends on the geometry, so each case is shaped to reach one: see ConvPlanner, DepthwiseConvolution and
 /// FusedDepthwisePointwise). The SIMD kernels are [AggressiveOptimization] generics, jitted at run time on
-/// first use; without this the first call of each family paid 13-35 ms of planning and JIT. Shapes are small
+/// first use; without this the first call of each family paid 13-38 ms of planning and JIT. Shapes are small
 /// (the fused case needs a 512 KB intermediate to be chosen at all) and weights deterministic.
 /// </summary>
 public sealed class KernelWarmUpCases(IReadOnlyList<WarmUpCase> cases)
