@@ -50,7 +50,7 @@ public sealed class KernelWarmUp(
             await work.WaitAsync(timeout, stoppingToken);
             outcome = new WarmUpOutcome(WarmUpStatus.Completed, Snapshot(algorithms), Stopwatch.GetElapsedTime(started));
             logger.LogInformation(
-                "Warm-up ran {Cases} convolutions ({Algorithms}) in {WarmUpMs:0.#} ms; JIT compiled {JitMethods} methods in {JitMs:0.#} ms meanwhile (whole process); ready",
+                "Warm-up ran {Cases} convolutions, twice each ({Algorithms}), in {WarmUpMs:0.#} ms; JIT compiled {JitMethods} methods in {JitMs:0.#} ms meanwhile (whole process); ready",
                 cases.Cases.Count, outcome.Algorithms, outcome.Duration.TotalMilliseconds,
                 JitInfo.GetCompiledMethodCount() - jitMethods, (JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds);
         }
