@@ -103,9 +103,11 @@ public sealed class KernelWarmUpTests(WebApplicationFactory<Program> factory) : 
         var hanging = new WarmUpCase("hanging", (_, cancellationToken) =>
         {
             entered.TrySetResult();
-            using var registration = cancellationToken.Register(() => cancelled.TrySetResult());
-            Task.Delay(Timeout.Infinite, cancellationToken).Wait(CancellationToken.None);
-            throw new InvalidOperationException("unreachable: the delay only ends by cancellation");
+            // Blocks until the warm-up's token is cancelled (a registered callback could be unregistered mid-cancel).
+            cancellationToken.WaitHandle.WaitOne();
+            cancelled.TrySetResult();
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new InvalidOperationException("unreachable: the wait only ends by cancellation");
         });
         using var host = WithCases(factory, [hanging], sink, ("ConvService:WarmUpTimeoutSeconds", "0.5"));
 
@@ -115,8 +117,8 @@ public sealed class KernelWarmUpTests(WebApplicationFactory<Program> factory) : 
         Assert.Equal(HttpStatusCode.OK, (await host.CreateClient().GetAsync("/readyz")).StatusCode);
         var warning = Assert.Single(sink.Events, e => CollectingSink.Scalar(e, "SourceContext") == WarmUpContext);
         Assert.Equal(LogEventLevel.Warning, warning.Level);
-        // The abandoned work is told to stop. (On a starved thread pool it may not have started within the timeout;
-        // it is then cancelled before it runs, which the case cannot see.)
+        // The abandoned work is told to stop. (On a starved machine its thread may not have reached the case within the
+        // timeout; it then stops before the case, which the case cannot see.)
         if (entered.Task.IsCompleted)
         {
             await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
