@@ -10,7 +10,9 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/ConvService.Compute/ConvService.Compute.csproj src/ConvService.Compute/
 COPY src/ConvService.Api/ConvService.Api.csproj src/ConvService.Api/
-RUN dotnet restore src/ConvService.Api/ConvService.Api.csproj
+# The restore `dotnet publish` does (ReadyToRun for the build platform, see ConvService.Api.csproj), so this
+# layer also holds the runtime and crossgen packs and the publish below restores nothing.
+RUN dotnet restore src/ConvService.Api/ConvService.Api.csproj -p:_IsPublishing=true
 # The contract and the sources; publish restores again, a no-op unless a project was added since.
 COPY protos/ protos/
 COPY src/ src/

@@ -49,6 +49,7 @@ public sealed class ApiKeyTests(WebApplicationFactory<Program> factory) : IClass
     {
         using var host = WithKeys();
         var client = host.CreateClient();
+        await host.WarmedUpAsync();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);

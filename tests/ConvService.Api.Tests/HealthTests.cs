@@ -15,6 +15,7 @@ public sealed class HealthTests(WebApplicationFactory<Program> factory) : IClass
     public async Task LivenessAndReadinessAnswerOverHttp()
     {
         var client = factory.CreateClient();
+        await factory.WarmedUpAsync();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
@@ -26,6 +27,7 @@ public sealed class HealthTests(WebApplicationFactory<Program> factory) : IClass
     public async Task GrpcHealthIsServing(string service)
     {
         var health = new global::Grpc.Health.V1.Health.HealthClient(factory.CreateChannel());
+        await factory.WarmedUpAsync();
 
         var response = await health.CheckAsync(new HealthCheckRequest { Service = service });
 

@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
 using System.Text;
+using ConvService.Api.Hosting;
+using ConvService.Contract.V1;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using ConvService.Contract.V1;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConvService.Api.Tests;
 
@@ -23,6 +25,10 @@ internal static class TestHost
                 builder.UseSetting(key, value);
             }
         });
+
+    /// <summary>Starts the host if needed and waits for its start-up warm-up, until which readiness is off.</summary>
+    public static Task<WarmUpOutcome> WarmedUpAsync(this WebApplicationFactory<Program> factory) =>
+        factory.Services.GetRequiredService<KernelWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
     public static GrpcChannel CreateChannel(this WebApplicationFactory<Program> factory) =>
         GrpcChannel.ForAddress(factory.Server.BaseAddress, new GrpcChannelOptions

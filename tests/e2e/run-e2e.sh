@@ -31,12 +31,13 @@ echo "starting the published service on 127.0.0.1:$rest_port (REST) and :$grpc_p
 ) &
 pid=$!
 
+# Ready, as a load balancer would wait for: /readyz turns 200 once the start-up warm-up has run.
 for _ in $(seq 1 120); do
-  if curl -fsS "http://127.0.0.1:$rest_port/healthz" >/dev/null 2>&1; then break; fi
+  if curl -fsS "http://127.0.0.1:$rest_port/readyz" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$pid" 2>/dev/null; then echo "service exited early:"; cat "$work/service.log"; exit 1; fi
   sleep 0.5
 done
-curl -fsS "http://127.0.0.1:$rest_port/healthz" >/dev/null
+curl -fsS "http://127.0.0.1:$rest_port/readyz" >/dev/null
 
 status=0
 bash "$root/tests/e2e/rest-smoke.sh" "http://127.0.0.1:$rest_port" || status=1

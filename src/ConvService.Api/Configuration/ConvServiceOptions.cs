@@ -68,6 +68,16 @@ public sealed class ConvServiceOptions
     [Range(0, 86_400)]
     public double IdleTrimSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Run one tiny convolution of each kernel family right after start (planning and JIT of the SIMD kernels, 13-38 ms per
+    /// family on a first call otherwise); readiness stays off until it has ended.
+    /// </summary>
+    public bool WarmUpAtStart { get; set; } = true;
+
+    /// <summary>Longest the start-up warm-up may hold readiness back; past it the service becomes ready anyway (with a warning). Seconds.</summary>
+    [Range(0.001, 3_600)]
+    public double WarmUpTimeoutSeconds { get; set; } = 10;
+
     /// <summary>Accepted API keys (<c>authorization: Bearer &lt;key&gt;</c>); empty turns authentication off.</summary>
     public List<string> ApiKeys { get; set; } = [];
 

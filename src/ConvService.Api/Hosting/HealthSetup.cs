@@ -6,14 +6,15 @@ using Microsoft.Extensions.Options;
 namespace ConvService.Api.Hosting;
 
 /// <summary>
-/// Liveness (/healthz: the process answers), readiness (/readyz and grpc.health.v1: false once shutdown
-/// begins) and graceful shutdown (in-flight calls get up to ConvService:DrainSeconds).
+/// Liveness (/healthz: the process answers), readiness (/readyz and grpc.health.v1: false until the start-up
+/// warm-up has ended and once shutdown begins) and graceful shutdown (in-flight calls get up to ConvService:DrainSeconds).
 /// </summary>
 public static class HealthSetup
 {
     public static WebApplicationBuilder AddConvServiceHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ReadinessState>();
+        // Not ready from the first probe on while a warm-up is due (KernelWarmUp ends it), whatever order services start in.
+        builder.Services.AddSingleton(sp => new ReadinessState(warmingUp: sp.GetRequiredService<IOptions<ConvServiceOptions>>().Value.WarmUpAtStart));
         builder.Services
             .AddGrpcHealthChecks(options =>
             {

@@ -25,6 +25,9 @@ public static class ServiceSetup
         builder.Services.AddSingleton<RequestActivity>();
         builder.Services.AddSingleton<IdleMemoryTrimmer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IdleMemoryTrimmer>());
+        builder.Services.AddSingleton(KernelWarmUpCases.Default);
+        builder.Services.AddSingleton<KernelWarmUp>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KernelWarmUp>());
         builder.Services.AddSingleton<ConvolutionHandler>();
         builder.Services
             .AddGrpc(grpc =>
