@@ -74,6 +74,20 @@ public sealed class IdleMemoryTrimmerTests(WebApplicationFactory<Program> factor
         Assert.Equal(0, trimmer.Trims);
     }
 
+    [Fact]
+    public async Task DisposedWithoutStoppingItEndsQuietly()
+    {
+        // What a host that fails to start (its port taken) does: no StopAsync, only disposal. The loop used to end
+        // cancelled, which the host logs as a failed BackgroundService (ERR + FTL) next to the real error.
+        var options = Microsoft.Extensions.Options.Options.Create(new ConvService.Api.Configuration.ConvServiceOptions { IdleTrimSeconds = 5 });
+        var trimmer = new IdleMemoryTrimmer(new RequestActivity(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<IdleMemoryTrimmer>.Instance);
+        await trimmer.StartAsync(CancellationToken.None);
+        trimmer.Dispose();
+
+        await trimmer.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(trimmer.ExecuteTask.IsCompletedSuccessfully, $"the loop ended {trimmer.ExecuteTask.Status}");
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -41,24 +41,32 @@ public sealed class IdleMemoryTrimmer(RequestActivity activity, IOptions<ConvSer
         long finishedAtLastTrim = 0; // nothing to give back before the first call
         int followUpsDone = int.MaxValue;
         using var timer = new PeriodicTimer(Poll);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            long finished = activity.Finished;
-            var idle = activity.IdleFor;
-            if (finished != finishedAtLastTrim)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (idle >= idleLimit)
+                long finished = activity.Finished;
+                var idle = activity.IdleFor;
+                if (finished != finishedAtLastTrim)
                 {
-                    Trim();
-                    finishedAtLastTrim = finished;
-                    followUpsDone = 0;
+                    if (idle >= idleLimit)
+                    {
+                        Trim();
+                        finishedAtLastTrim = finished;
+                        followUpsDone = 0;
+                    }
+                }
+                else if (followUpsDone < FollowUpDelays.Length && idle >= idleLimit + FollowUpDelays[followUpsDone])
+                {
+                    FollowUp();
+                    followUpsDone++;
                 }
             }
-            else if (followUpsDone < FollowUpDelays.Length && idle >= idleLimit + FollowUpDelays[followUpsDone])
-            {
-                FollowUp();
-                followUpsDone++;
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping. A host that fails to start (e.g. its port is taken) never calls StopAsync, only disposes the
+            // service, and then reports the cancelled loop as a failed BackgroundService next to the real error.
         }
     }
 
