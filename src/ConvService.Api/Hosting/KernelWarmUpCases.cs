@@ -34,6 +34,9 @@ public sealed class KernelWarmUpCases(IReadOnlyList<WarmUpCase> cases)
         // stride 1, single rows at stride 3, dilation, depth multiplier 2) and a rank-1 kernel the planner separates.
         Depthwise("depthwise 3x3 flat", [1, 4, 10, 10], 1, 3, Pads(1)),
         Depthwise("depthwise 3x3", [1, 16, 32, 32], 1, 3, Pads(1)),
+        // At AVX2 the 3x3 kernel has its own paths for rows of at most 8 columns and for rows near 1024 columns.
+        Depthwise("depthwise 3x3 narrow rows", [1, 2, 5, 6], 1, 3, Pads(1)),
+        Depthwise("depthwise 3x3 1024-column rows", [1, 1, 4, 1024], 1, 3, Pads(1)),
         Depthwise("depthwise 3x3 stride 2 valid", [1, 4, 16, 16], 1, 3, new() { StrideH = 2, StrideW = 2 }),
         Depthwise("depthwise 3x3 stride 2 pad 1", [1, 4, 16, 16], 1, 3, Pads(1) with { StrideH = 2, StrideW = 2 }),
         Depthwise("depthwise 3x3 stride 2 pad 2", [1, 4, 16, 16], 1, 3, Pads(2) with { StrideH = 2, StrideW = 2 }),
