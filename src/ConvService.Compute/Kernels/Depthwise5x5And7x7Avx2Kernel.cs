@@ -22,7 +22,28 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
 
     private const int V = 8;
 
+    /// <summary>Slots of the ring that rows sharing cache sets go through (<see cref="RowsShareCacheSets"/>): at least the 14 rows of a 7x7 pass.</summary>
+    public const int RingSlots = 16;
+
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>
+    /// True when the rows of a pass (up to 14 input and 8 output rows) start within 16 bytes of each other modulo 2 KB
+    /// (widths within three columns of a multiple of 512), so they fall into one or two sets of the L1 (64 sets,
+    /// 8 ways on Zen 4) and evict each other. Such widths read copies of the input rows from a ring whose rows are
+    /// <see cref="RingStride"/> apart.
+    /// </summary>
+    public static bool RowsShareCacheSets(int width)
+    {
+        int offset = width & 511;
+        return width >= 512 - 3 && (offset <= 3 || offset >= 512 - 3);
+    }
+
+    /// <summary>Floats from one ring row to the next: a 64-byte line more than the row, so consecutive rows start in consecutive sets.</summary>
+    public static long RingStride(int width) => (((long)width + 15) & ~15L) + 16;
+
+    /// <summary>Floats of the ring for rows of <paramref name="width"/> columns.</summary>
+    public static long RingFloats(int width) => RingSlots * RingStride(width);
 
     /// <summary>The geometries of the AVX-512 5x5 and 7x7 kernels: same-width output, K/2 columns of padding on each side.</summary>
     public static bool Fits(Conv2dGeometry g) => Depthwise5x5Avx512Kernel.Fits(g) || Depthwise7x7Avx512Kernel.Fits(g);
@@ -35,17 +56,37 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void RunRows<TSize>(
-        float* plane, int width, int height, int padTop, int rowStart, int rowEnd, float* weights, float bias, float* destination, float* zeroRow)
+        float* plane, int width, int height, int padTop, int rowStart, int rowEnd, float* weights, float bias, float* destination, float* zeroRow, float* ring)
         where TSize : struct, IFilterSize
     {
         int pad = TSize.K / 2;
         float** rows = stackalloc float*[Rows + TSize.K - 1];
+        int copiedEnd = int.MinValue;
         for (int oy = rowStart; oy < rowEnd; oy += Rows)
         {
             for (int r = 0; r < Rows + TSize.K - 1; r++)
             {
                 int iy = oy - padTop + r;
-                rows[r] = (uint)iy < (uint)height ? plane + ((long)iy * width) : zeroRow;
+                if ((uint)iy >= (uint)height)
+                {
+                    rows[r] = zeroRow;
+                }
+                else if (ring == null)
+                {
+                    rows[r] = plane + ((long)iy * width);
+                }
+                else
+                {
+                    // Row iy in ring slot iy mod RingSlots (a group's rows never collide), copied when it first appears.
+                    float* slot = ring + ((long)(iy & (RingSlots - 1)) * RingStride(width));
+                    if (iy >= copiedEnd)
+                    {
+                        new ReadOnlySpan<float>(plane + ((long)iy * width), width).CopyTo(new Span<float>(slot, width));
+                        copiedEnd = iy + 1;
+                    }
+
+                    rows[r] = slot;
+                }
             }
 
             int rowCount = Math.Min(Rows, rowEnd - oy);

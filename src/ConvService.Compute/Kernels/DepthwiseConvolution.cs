@@ -80,6 +80,15 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             DirectKernel.Depthwise7x7 => PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows),
             _ => null,
         };
+        if (direct is DirectKernel.Depthwise5x5Avx2 or DirectKernel.Depthwise7x7Avx2 && Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth))
+        {
+            long needed = ZeroRowFloats + Depthwise5x5And7x7Avx2Kernel.RingFloats(g.InWidth);
+            while ((long)ringRows * layout.RowLength < needed)
+            {
+                ringRows *= 2;
+            }
+        }
+
         if (direct == DirectKernel.Depthwise3x3Flat)
         {
             flatEdgeMasks = new PinnedArray<float>(Depthwise3x3FlatAvx512Kernel.EdgePeriod(g.InWidth) * 2L * 16);
@@ -106,6 +115,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     }
 
     public string Algorithm { get; }
+
+    /// <summary>Floats at the start of the ring that stay zero when a direct kernel uses the rest (its zero row), a whole number of lines.</summary>
+    private int ZeroRowFloats => (g.InWidth + 15) & ~15;
 
     public long Multiplications => g.Multiplications;
 
@@ -327,7 +339,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         {
             int o = (c * multiplier) + m;
             Depthwise5x5And7x7Avx2Kernel.RunRows<TSize>(
-                source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring);
+                source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring,
+                Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth) ? ws.Ring + ZeroRowFloats : null);
         }
     }
 
