@@ -253,8 +253,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
     /// <summary>The AVX2 direct kernel for <paramref name="g"/>, if one fits.</summary>
     private static DirectKernel SelectAvx2(Conv2dGeometry g) =>
         Depthwise3x3Avx2Kernel.IsSupported && Depthwise3x3Avx2Kernel.Fits(g) ? DirectKernel.Depthwise3x3Avx2
-        : Depthwise5x5And7x7Avx2Kernel.IsSupported && Depthwise5x5Avx512Kernel.Fits(g) ? DirectKernel.Depthwise5x5Avx2
-        : Depthwise5x5And7x7Avx2Kernel.IsSupported && Depthwise7x7Avx512Kernel.Fits(g) ? DirectKernel.Depthwise7x7Avx2
+        : Depthwise5x5And7x7Avx2Kernel.IsSupported && Depthwise5x5And7x7Avx2Kernel.Fits(g) ? (g.KernelH == 5 ? DirectKernel.Depthwise5x5Avx2 : DirectKernel.Depthwise7x7Avx2)
         : DirectKernel.None;
 
     private static bool Fits<TKernel>(Conv2dGeometry g)
