@@ -93,6 +93,24 @@ public sealed class Depthwise5x5And7x7EdgeTests
         }
     }
 
+    /// <summary>Planes past half the L3 (2 x 8.4 MB), where the AVX2 kernel prefetches the rows each next group adds (zero rows at the bottom).</summary>
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(7, 2)]
+    public void PlanesPastHalfTheL3MatchTheReferenceWithinGuardPages(int kernel, int threads)
+    {
+        var random = new Random(1700 + kernel);
+        int pad = kernel / 2;
+        var options = new Conv2dOptions { Groups = 1, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };
+        var g = ConvShapes.Standard([1, 1, 1450, 1451], [1, 1, kernel, kernel], [1], options);
+        string algorithm = Depthwise3x3EdgeTests.CheckWithinGuardPages(
+            TestData.Engine(SimdLevel.Vector256, threads), g, random, withBias: true, inputAtEnd: kernel == 5, outputAtEnd: kernel == 7, g.ShapeSummary);
+        if (Avx2KernelExpected(SimdLevel.Vector256, kernel) is { } expected)
+        {
+            Assert.Equal(expected, algorithm);
+        }
+    }
+
     /// <summary>Geometries next to the AVX2 kernel's that it must not take: they run elsewhere and still match the reference.</summary>
     [Theory]
     [InlineData(5, 5, 2, 1, 2, 2, 2)] // stride 2 on a 2-wide row: one output column, its stride recorded as 1

@@ -64,11 +64,12 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void RunRows<TSize>(
-        float* plane, int width, int height, int padTop, int rowStart, int rowEnd, float* weights, float bias, float* destination, float* zeroRow, float* ring)
+        float* plane, int width, int height, int padTop, int rowStart, int rowEnd, float* weights, float bias, float* destination, float* zeroRow, float* ring, bool prefetch)
         where TSize : struct, IFilterSize
     {
         int pad = TSize.K / 2;
-        float** rows = stackalloc float*[Rows + TSize.K - 1];
+        // The group's input rows, then the rows the next group adds (prefetched when the planes stream from memory).
+        float** rows = stackalloc float*[Rows + TSize.K - 1 + Rows];
         int copiedEnd = int.MinValue;
         for (int oy = rowStart; oy < rowEnd; oy += Rows)
         {
@@ -97,6 +98,12 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
                 }
             }
 
+            for (int r = Rows + TSize.K - 1; r < Rows + TSize.K - 1 + Rows; r++)
+            {
+                int iy = oy - padTop + r;
+                rows[r] = (uint)iy < (uint)height ? plane + ((long)iy * width) : zeroRow;
+            }
+
             int rowCount = Math.Min(Rows, rowEnd - oy);
             float* d = destination + ((long)(oy - rowStart) * width);
             if (width < V)
@@ -113,7 +120,14 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
             int x = V;
             if (x <= interiorEnd)
             {
-                TSize.Columns<Interior>(rows, weights, bias, d, width, rowCount, x, interiorEnd);
+                if (prefetch)
+                {
+                    TSize.Columns<PrefetchingInterior>(rows, weights, bias, d, width, rowCount, x, interiorEnd);
+                }
+                else
+                {
+                    TSize.Columns<Interior>(rows, weights, bias, d, width, rowCount, x, interiorEnd);
+                }
                 x += (interiorEnd - x) / V * V + V;
             }
 
@@ -152,6 +166,11 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
         static abstract Vector256<float> Load(float* address, Vector256<float> mask);
 
         static abstract void Store(float* address, Vector256<float> value, int width);
+
+        /// <summary>Before the vector at column <paramref name="x"/>: prefetches from <paramref name="nextRows"/>, the <see cref="Rows"/> rows the next group adds, or nothing.</summary>
+        static virtual void Prefetch(float** nextRows, int x)
+        {
+        }
     }
 
     /// <summary>Every load lies in the row.</summary>
@@ -165,6 +184,28 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(float* address, Vector256<float> value, int width) => value.Store(address);
+    }
+
+    /// <summary>As <see cref="Interior"/>, prefetching the next group's rows at the same columns, for planes that stream from memory.</summary>
+    private readonly struct PrefetchingInterior : IColumnLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Mask(int start, int width) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load(float* address, Vector256<float> mask) => Vector256.Load(address);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(float* address, Vector256<float> value, int width) => value.Store(address);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Prefetch(float** nextRows, int x)
+        {
+            for (int r = 0; r < Rows; r++)
+            {
+                Sse.Prefetch0(nextRows[r] + x);
+            }
+        }
     }
 
     /// <summary>Loads may reach past either end of the row: the lanes outside it are masked (zero, not read).</summary>
@@ -208,6 +249,7 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
         {
             for (int x = xFirst; x <= xLast; x += V)
             {
+                TLoad.Prefetch(rows + Rows + K - 1, x);
                 var a0 = Vector256.Create(bias);
                 var a1 = a0;
                 var a2 = a0;
@@ -330,6 +372,7 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
         {
             for (int x = xFirst; x <= xLast; x += V)
             {
+                TLoad.Prefetch(rows + Rows + K - 1, x);
                 var a0 = Vector256.Create(bias);
                 var a1 = a0;
                 var a2 = a0;

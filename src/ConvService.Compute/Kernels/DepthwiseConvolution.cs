@@ -339,7 +339,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             int o = (c * multiplier) + m;
             Depthwise5x5And7x7Avx2Kernel.RunRows<TSize>(
                 source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring,
-                Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth) ? ws.Ring + ZeroRowFloats : null);
+                Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth) ? ws.Ring + ZeroRowFloats : null, directShape.PrefetchNextRows);
         }
     }
 
