@@ -98,7 +98,7 @@ public sealed class Depthwise3x3EdgeTests
     }
 
     /// <summary>Runs <paramref name="g"/> on guarded buffers, compares with the reference and checks the output's guard floats; returns the algorithm.</summary>
-    private static string CheckWithinGuardPages(ConvolutionEngine engine, Conv2dGeometry g, Random random, bool withBias, bool inputAtEnd, bool outputAtEnd, string context)
+    internal static string CheckWithinGuardPages(ConvolutionEngine engine, Conv2dGeometry g, Random random, bool withBias, bool inputAtEnd, bool outputAtEnd, string context)
     {
         var input = TestData.Random(random, g.InputElements);
         var weight = TestData.Random(random, g.WeightElements);

@@ -134,7 +134,12 @@ public sealed class DepthwiseBorderTests
     [InlineData(SimdLevel.Vector256, 5, 3, 1, 1, "depthwise-3x3-avx2")]
     [InlineData(SimdLevel.Vector256, 112, 3, 2, 1, "depthwise-avx2")]
     [InlineData(SimdLevel.Vector256, 40, 3, 1, 0, "depthwise-avx2")]
-    [InlineData(SimdLevel.Vector256, 40, 5, 1, 2, "depthwise-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 5, 1, 2, "depthwise-5x5-avx2")]
+    [InlineData(SimdLevel.Vector256, 5, 5, 1, 2, "depthwise-5x5-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 7, 1, 3, "depthwise-7x7-avx2")]
+    [InlineData(SimdLevel.Vector256, 3, 7, 1, 3, "depthwise-7x7-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 5, 2, 2, "depthwise-avx2")]
+    [InlineData(SimdLevel.Vector256, 40, 7, 1, 2, "depthwise-avx2")]
     public void AlgorithmNamesTheKernelThatRuns(SimdLevel level, int width, int kernel, int stride, int pad, string algorithm)
     {
         var options = new Conv2dOptions { Groups = 4, StrideH = stride, StrideW = stride, PadTop = pad, PadLeft = pad, PadBottom = pad, PadRight = pad };

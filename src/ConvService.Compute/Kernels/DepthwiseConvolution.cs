@@ -13,7 +13,7 @@ namespace ConvService.Compute.Kernels;
 /// rows are computed four at a time, sharing their input rows. At Vector512 the common geometries skip the
 /// ring and run a direct kernel straight from the input rows: 3x3 with stride 1 (narrow rows walked as
 /// one flat run of pixels) or 2, 5x5 and 7x7 with "same" padding; at Vector256, 3x3 with stride 1
-/// (<see cref="Depthwise3x3Avx2Kernel"/>).
+/// (<see cref="Depthwise3x3Avx2Kernel"/>) and 5x5 and 7x7 with "same" padding (<see cref="Depthwise5x5And7x7Avx2Kernel"/>).
 /// </summary>
 internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKernel, IChannelRangeKernel
     where TOps : struct, IVectorOps<TVec>
@@ -80,6 +80,15 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             DirectKernel.Depthwise7x7 => PackDirect<Depthwise7x7Avx512Kernel>(weight, ref ringRows),
             _ => null,
         };
+        if (direct is DirectKernel.Depthwise5x5Avx2 or DirectKernel.Depthwise7x7Avx2 && Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth))
+        {
+            long needed = ZeroRowFloats + Depthwise5x5And7x7Avx2Kernel.RingFloats(g.InWidth);
+            while ((long)ringRows * layout.RowLength < needed)
+            {
+                ringRows *= 2;
+            }
+        }
+
         if (direct == DirectKernel.Depthwise3x3Flat)
         {
             flatEdgeMasks = new PinnedArray<float>(Depthwise3x3FlatAvx512Kernel.EdgePeriod(g.InWidth) * 2L * 16);
@@ -99,13 +108,16 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
             DirectKernel.Depthwise3x3Flat => "depthwise-3x3-flat-",
             DirectKernel.Depthwise3x3 or DirectKernel.Depthwise3x3Avx2 => "depthwise-3x3-",
             DirectKernel.Depthwise3x3Stride2EvenOdd or DirectKernel.Depthwise3x3Stride2 => "depthwise-3x3-stride2-",
-            DirectKernel.Depthwise5x5 => "depthwise-5x5-",
-            DirectKernel.Depthwise7x7 => "depthwise-7x7-",
+            DirectKernel.Depthwise5x5 or DirectKernel.Depthwise5x5Avx2 => "depthwise-5x5-",
+            DirectKernel.Depthwise7x7 or DirectKernel.Depthwise7x7Avx2 => "depthwise-7x7-",
             _ => "depthwise-",
         } + TOps.IsaName;
     }
 
     public string Algorithm { get; }
+
+    /// <summary>Floats at the start of the ring that stay zero when a direct kernel uses the rest (its zero row), a whole number of lines.</summary>
+    private int ZeroRowFloats => (g.InWidth + 15) & ~15;
 
     public long Multiplications => g.Multiplications;
 
@@ -149,6 +161,12 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                 return;
             case DirectKernel.Depthwise3x3Avx2:
                 RunRowsAvx2(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise5x5Avx2:
+                RunRowsAvx2<Depthwise5x5And7x7Avx2Kernel.Size5>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
+                return;
+            case DirectKernel.Depthwise7x7Avx2:
+                RunRowsAvx2<Depthwise5x5And7x7Avx2Kernel.Size7>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
                 return;
             case DirectKernel.Depthwise3x3Stride2EvenOdd:
                 RunRowsDirect<Depthwise3x3Stride2EvenOddAvx512Kernel>(ws, source, c, oyStart, oyEnd, outputBase, outputPlane, token);
@@ -234,7 +252,9 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
 
     /// <summary>The AVX2 direct kernel for <paramref name="g"/>, if one fits.</summary>
     private static DirectKernel SelectAvx2(Conv2dGeometry g) =>
-        Depthwise3x3Avx2Kernel.IsSupported && Depthwise3x3Avx2Kernel.Fits(g) ? DirectKernel.Depthwise3x3Avx2 : DirectKernel.None;
+        Depthwise3x3Avx2Kernel.IsSupported && Depthwise3x3Avx2Kernel.Fits(g) ? DirectKernel.Depthwise3x3Avx2
+        : Depthwise5x5And7x7Avx2Kernel.IsSupported && Depthwise5x5And7x7Avx2Kernel.Fits(g) ? (g.KernelH == 5 ? DirectKernel.Depthwise5x5Avx2 : DirectKernel.Depthwise7x7Avx2)
+        : DirectKernel.None;
 
     private static bool Fits<TKernel>(Conv2dGeometry g)
         where TKernel : struct, IDirectDepthwiseKernel => TKernel.IsSupported && TKernel.Fits(g);
@@ -309,6 +329,20 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         }
     }
 
+    /// <summary>Rows of a 5x5 or 7x7 "same" geometry at Vector256, each filter's whole range in one call; the (zeroed, unused) ring serves as the zero row.</summary>
+    private void RunRowsAvx2<TSize>(in Workspace ws, float* source, int c, int oyStart, int oyEnd, float* outputBase, long outputPlane, CancellationToken token)
+        where TSize : struct, Depthwise5x5And7x7Avx2Kernel.IFilterSize
+    {
+        token.ThrowIfCancellationRequested();
+        for (int m = 0; m < multiplier; m++)
+        {
+            int o = (c * multiplier) + m;
+            Depthwise5x5And7x7Avx2Kernel.RunRows<TSize>(
+                source, g.InWidth, g.InHeight, g.PadTop, oyStart, oyEnd, weights.Pointer + ((long)o * taps), biases.Pointer[o], outputBase + (m * outputPlane), ws.Ring,
+                Depthwise5x5And7x7Avx2Kernel.RowsShareCacheSets(g.InWidth) ? ws.Ring + ZeroRowFloats : null, directShape.PrefetchNextRows);
+        }
+    }
+
     public void RunChannels(ChannelRangeJob job, long first, long end)
     {
         using var ws = RentWorkspace();
@@ -337,6 +371,8 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
         Depthwise3x3Stride2,
         Depthwise5x5,
         Depthwise7x7,
+        Depthwise5x5Avx2,
+        Depthwise7x7Avx2,
     }
 
     /// <summary>One chunk's scratch carved from a single pooled buffer.</summary>
