@@ -82,6 +82,7 @@ public sealed class IdleMemoryTrimmerTests(WebApplicationFactory<Program> factor
         var options = Microsoft.Extensions.Options.Options.Create(new ConvService.Api.Configuration.ConvServiceOptions { IdleTrimSeconds = 5 });
         var trimmer = new IdleMemoryTrimmer(new RequestActivity(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger<IdleMemoryTrimmer>.Instance);
         await trimmer.StartAsync(CancellationToken.None);
+        await trimmer.Started.WaitAsync(TimeSpan.FromSeconds(10)); // as at a failed bind: the loop is already waiting
         trimmer.Dispose();
 
         await trimmer.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));

@@ -26,11 +26,17 @@ public sealed class IdleMemoryTrimmer(RequestActivity activity, IOptions<ConvSer
     /// <summary>Follow-up collections since start.</summary>
     public int FollowUps { get; private set; }
 
+    private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>When the follow-up collections run, counted from the trim (tests shorten them).</summary>
     internal TimeSpan[] FollowUpDelays { get; set; } = Enumerable.Range(1, 10).Select(i => TimeSpan.FromSeconds(30 * i)).ToArray();
 
+    /// <summary>Completes once <see cref="ExecuteAsync"/> has begun (.NET 10 starts it on a pool thread, after StartAsync returns).</summary>
+    internal Task Started => started.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        started.TrySetResult();
         double idleSeconds = options.Value.IdleTrimSeconds;
         if (idleSeconds <= 0)
         {
