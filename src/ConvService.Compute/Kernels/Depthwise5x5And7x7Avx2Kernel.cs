@@ -11,7 +11,9 @@ namespace ConvService.Compute.Kernels;
 /// K x K taps cannot stay in registers: the filter is walked one tap column (shift s = kx - K/2) at a time, its K taps
 /// broadcast into registers, and each of the 8 + K - 1 input rows is loaded once at x + s and feeds every output row
 /// that reads it (eight accumulators, K taps and one input: at most sixteen registers). Vectors whose loads would
-/// leave the row use masked loads (<c>vmaskmovps</c>: masked lanes read as zero and do not fault); the last vector
+/// leave the row use masked loads (<c>vmaskmovps</c>: masked lanes read as zero; Intel guarantees they do not fault, AMD
+/// calls it implementation dependent, and Zen 4 passes the guard-page tests; only the tensor's first and last row
+/// ends can touch memory outside the caller's buffer, by less than one vector plus K/2 floats); the last vector
 /// overlaps the one before (at <c>width - 8</c>) so every store is a whole vector, except in rows narrower than eight
 /// columns, which store through a mask. Rows above or below the image read a zero row.
 /// </summary>
