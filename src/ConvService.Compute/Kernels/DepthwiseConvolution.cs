@@ -205,7 +205,7 @@ internal sealed unsafe class DepthwiseConvolution<TOps, TVec> : IConvolutionKern
                     }
                     else
                     {
-                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut, typeof(TOps) == typeof(Vector512Ops));
+                        layout.Fill((uint)iy < (uint)g.InHeight ? source + ((long)iy * g.InWidth) : null, laidOut, TOps.Count * 32);
                     }
 
                     ws.Tags[slot] = y;

@@ -496,12 +496,12 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
         float* src = input + (plane * g.InHeight * g.InWidth);
         float* dst = padded + (plane * sourceH * sourceW);
         new Span<float>(dst, sourceH * sourceW).Clear();
-        bool useAvx512 = typeof(TOps) == typeof(Vector512Ops);
+        int vectorBits = TOps.Count * 32;
         for (int iy = 0; iy < g.InHeight; iy++)
         {
             int y = iy + g.PadTop;
             long row = ((long)(y % g.StrideH) * g.StrideW * phaseRows) + (y / g.StrideH);
-            phaseLayout.Fill(src + ((long)iy * g.InWidth), dst + (row * sourceW), useAvx512);
+            phaseLayout.Fill(src + ((long)iy * g.InWidth), dst + (row * sourceW), vectorBits);
         }
     }
 

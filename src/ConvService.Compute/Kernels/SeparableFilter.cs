@@ -131,7 +131,7 @@ internal sealed unsafe class SeparableFilter<TOps, TVec> : IConvolutionKernel, I
                 else
                 {
                     ColumnPassKernel.Run<TOps, TVec>(rowPointers, tapWeights.Pointer, count, linear.Pointer, g.InWidth);
-                    layout.Fill(linear.Pointer, laidOutRow, typeof(TOps) == typeof(Vector512Ops));
+                    layout.Fill(linear.Pointer, laidOutRow, TOps.Count * 32);
                 }
 
                 if (permuteRowPass)

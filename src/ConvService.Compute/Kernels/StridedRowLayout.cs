@@ -37,8 +37,8 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
     /// data positions are written: the pads of <paramref name="destination"/> must already be zero (callers zero
     /// their rows once; a zero row clears everything, which keeps that true), so a row costs one pass over its data.
     /// </summary>
-    /// <param name="useAvx512">The caller runs the Vector512 path (tests force each path, so this one is chosen with it).</param>
-    public unsafe void Fill(float* source, float* destination, bool useAvx512)
+    /// <param name="vectorBits">The caller's vector width (tests force each path, so the deinterleave is chosen with it).</param>
+    public unsafe void Fill(float* source, float* destination, int vectorBits)
     {
         if (source == null)
         {
@@ -52,9 +52,15 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
             return;
         }
 
-        if (Stride == 2 && useAvx512 && Avx512F.IsSupported)
+        if (Stride == 2 && vectorBits == 512 && Avx512F.IsSupported)
         {
             DeinterleavePairs(source, destination);
+            return;
+        }
+
+        if (Stride == 2 && vectorBits == 256 && Avx2.IsSupported)
+        {
+            DeinterleavePairs256(source, destination);
             return;
         }
 
@@ -67,6 +73,33 @@ internal readonly record struct StridedRowLayout(int PhaseLength, int Stride, in
             {
                 d[j] = source[i];
             }
+        }
+    }
+
+    /// <summary>
+    /// Stride 2 with AVX2: splits the source row into its even and odd elements 16 at a time (two in-lane shuffles and
+    /// a 64-bit permute each), the last fewer than 16 one by one. The per-element loop it replaces made the strided
+    /// depthwise and GEMM paths spend most of their time laying rows out (X2 with AVX-512 disabled: 0.585 ms).
+    /// </summary>
+    private unsafe void DeinterleavePairs256(float* source, float* destination)
+    {
+        float* even = destination + ((PadLeft & 1) * PhaseLength) + (PadLeft >> 1);
+        float* odd = destination + (((PadLeft + 1) & 1) * PhaseLength) + ((PadLeft + 1) >> 1);
+        int i = 0;
+        for (; i + 16 <= Width; i += 16)
+        {
+            var a = Avx.LoadVector256(source + i);
+            var b = Avx.LoadVector256(source + i + 8);
+            // Per 128-bit lane: [a0 a2 b0 b2], then the 64-bit pairs reordered to a0 a2 a4 a6 b0 b2 b4 b6.
+            var evens = Avx.Shuffle(a, b, 0b10_00_10_00);
+            var odds = Avx.Shuffle(a, b, 0b11_01_11_01);
+            Avx.Store(even + (i >> 1), Avx2.Permute4x64(evens.AsDouble(), 0b11_01_10_00).AsSingle());
+            Avx.Store(odd + (i >> 1), Avx2.Permute4x64(odds.AsDouble(), 0b11_01_10_00).AsSingle());
+        }
+
+        for (; i < Width; i++)
+        {
+            ((i & 1) == 0 ? even : odd)[i >> 1] = source[i];
         }
     }
 
