@@ -240,6 +240,51 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
         public static void Store(float* address, Vector256<float> value, int width) => Avx.MaskStore(address, Masked.Mask(0, width), value);
     }
 
+    /// <summary>The first <paramref name="rowCount"/> of a pass's eight output rows at <paramref name="d"/>, rows <paramref name="width"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows<TLoad>(
+        float* d, int width, int rowCount,
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+        where TLoad : struct, IColumnLoad
+    {
+        TLoad.Store(d, a0, width);
+        if (rowCount > 1)
+        {
+            TLoad.Store(d + width, a1, width);
+        }
+
+        if (rowCount > 2)
+        {
+            TLoad.Store(d + (2 * (long)width), a2, width);
+        }
+
+        if (rowCount > 3)
+        {
+            TLoad.Store(d + (3 * (long)width), a3, width);
+        }
+
+        if (rowCount > 4)
+        {
+            TLoad.Store(d + (4 * (long)width), a4, width);
+        }
+
+        if (rowCount > 5)
+        {
+            TLoad.Store(d + (5 * (long)width), a5, width);
+        }
+
+        if (rowCount > 6)
+        {
+            TLoad.Store(d + (6 * (long)width), a6, width);
+        }
+
+        if (rowCount > 7)
+        {
+            TLoad.Store(d + (7 * (long)width), a7, width);
+        }
+    }
+
     /// <summary>The 5x5 filter: twelve input rows feed the eight output rows.</summary>
     internal readonly struct Size5 : IFilterSize
     {
@@ -265,100 +310,66 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
                 {
                     var mask = TLoad.Mask(x + s, width);
                     nint offset = (nint)(x + s) * sizeof(float);
-                var w0 = Vector256.Create(w[0]);
-                var w1 = Vector256.Create(w[5]);
-                var w2 = Vector256.Create(w[10]);
-                var w3 = Vector256.Create(w[15]);
-                var w4 = Vector256.Create(w[20]);
-                var v = TLoad.Load((float*)((byte*)rows[0] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w0, a0);
-                v = TLoad.Load((float*)((byte*)rows[1] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w1, a0);
-                a1 = Fma.MultiplyAdd(v, w0, a1);
-                v = TLoad.Load((float*)((byte*)rows[2] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w2, a0);
-                a1 = Fma.MultiplyAdd(v, w1, a1);
-                a2 = Fma.MultiplyAdd(v, w0, a2);
-                v = TLoad.Load((float*)((byte*)rows[3] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w3, a0);
-                a1 = Fma.MultiplyAdd(v, w2, a1);
-                a2 = Fma.MultiplyAdd(v, w1, a2);
-                a3 = Fma.MultiplyAdd(v, w0, a3);
-                v = TLoad.Load((float*)((byte*)rows[4] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w4, a0);
-                a1 = Fma.MultiplyAdd(v, w3, a1);
-                a2 = Fma.MultiplyAdd(v, w2, a2);
-                a3 = Fma.MultiplyAdd(v, w1, a3);
-                a4 = Fma.MultiplyAdd(v, w0, a4);
-                v = TLoad.Load((float*)((byte*)rows[5] + offset), mask);
-                a1 = Fma.MultiplyAdd(v, w4, a1);
-                a2 = Fma.MultiplyAdd(v, w3, a2);
-                a3 = Fma.MultiplyAdd(v, w2, a3);
-                a4 = Fma.MultiplyAdd(v, w1, a4);
-                a5 = Fma.MultiplyAdd(v, w0, a5);
-                v = TLoad.Load((float*)((byte*)rows[6] + offset), mask);
-                a2 = Fma.MultiplyAdd(v, w4, a2);
-                a3 = Fma.MultiplyAdd(v, w3, a3);
-                a4 = Fma.MultiplyAdd(v, w2, a4);
-                a5 = Fma.MultiplyAdd(v, w1, a5);
-                a6 = Fma.MultiplyAdd(v, w0, a6);
-                v = TLoad.Load((float*)((byte*)rows[7] + offset), mask);
-                a3 = Fma.MultiplyAdd(v, w4, a3);
-                a4 = Fma.MultiplyAdd(v, w3, a4);
-                a5 = Fma.MultiplyAdd(v, w2, a5);
-                a6 = Fma.MultiplyAdd(v, w1, a6);
-                a7 = Fma.MultiplyAdd(v, w0, a7);
-                v = TLoad.Load((float*)((byte*)rows[8] + offset), mask);
-                a4 = Fma.MultiplyAdd(v, w4, a4);
-                a5 = Fma.MultiplyAdd(v, w3, a5);
-                a6 = Fma.MultiplyAdd(v, w2, a6);
-                a7 = Fma.MultiplyAdd(v, w1, a7);
-                v = TLoad.Load((float*)((byte*)rows[9] + offset), mask);
-                a5 = Fma.MultiplyAdd(v, w4, a5);
-                a6 = Fma.MultiplyAdd(v, w3, a6);
-                a7 = Fma.MultiplyAdd(v, w2, a7);
-                v = TLoad.Load((float*)((byte*)rows[10] + offset), mask);
-                a6 = Fma.MultiplyAdd(v, w4, a6);
-                a7 = Fma.MultiplyAdd(v, w3, a7);
-                v = TLoad.Load((float*)((byte*)rows[11] + offset), mask);
-                a7 = Fma.MultiplyAdd(v, w4, a7);
+                    var w0 = Vector256.Create(w[0]);
+                    var w1 = Vector256.Create(w[5]);
+                    var w2 = Vector256.Create(w[10]);
+                    var w3 = Vector256.Create(w[15]);
+                    var w4 = Vector256.Create(w[20]);
+                    var v = TLoad.Load((float*)((byte*)rows[0] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w0, a0);
+                    v = TLoad.Load((float*)((byte*)rows[1] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w1, a0);
+                    a1 = Fma.MultiplyAdd(v, w0, a1);
+                    v = TLoad.Load((float*)((byte*)rows[2] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w2, a0);
+                    a1 = Fma.MultiplyAdd(v, w1, a1);
+                    a2 = Fma.MultiplyAdd(v, w0, a2);
+                    v = TLoad.Load((float*)((byte*)rows[3] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w3, a0);
+                    a1 = Fma.MultiplyAdd(v, w2, a1);
+                    a2 = Fma.MultiplyAdd(v, w1, a2);
+                    a3 = Fma.MultiplyAdd(v, w0, a3);
+                    v = TLoad.Load((float*)((byte*)rows[4] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w4, a0);
+                    a1 = Fma.MultiplyAdd(v, w3, a1);
+                    a2 = Fma.MultiplyAdd(v, w2, a2);
+                    a3 = Fma.MultiplyAdd(v, w1, a3);
+                    a4 = Fma.MultiplyAdd(v, w0, a4);
+                    v = TLoad.Load((float*)((byte*)rows[5] + offset), mask);
+                    a1 = Fma.MultiplyAdd(v, w4, a1);
+                    a2 = Fma.MultiplyAdd(v, w3, a2);
+                    a3 = Fma.MultiplyAdd(v, w2, a3);
+                    a4 = Fma.MultiplyAdd(v, w1, a4);
+                    a5 = Fma.MultiplyAdd(v, w0, a5);
+                    v = TLoad.Load((float*)((byte*)rows[6] + offset), mask);
+                    a2 = Fma.MultiplyAdd(v, w4, a2);
+                    a3 = Fma.MultiplyAdd(v, w3, a3);
+                    a4 = Fma.MultiplyAdd(v, w2, a4);
+                    a5 = Fma.MultiplyAdd(v, w1, a5);
+                    a6 = Fma.MultiplyAdd(v, w0, a6);
+                    v = TLoad.Load((float*)((byte*)rows[7] + offset), mask);
+                    a3 = Fma.MultiplyAdd(v, w4, a3);
+                    a4 = Fma.MultiplyAdd(v, w3, a4);
+                    a5 = Fma.MultiplyAdd(v, w2, a5);
+                    a6 = Fma.MultiplyAdd(v, w1, a6);
+                    a7 = Fma.MultiplyAdd(v, w0, a7);
+                    v = TLoad.Load((float*)((byte*)rows[8] + offset), mask);
+                    a4 = Fma.MultiplyAdd(v, w4, a4);
+                    a5 = Fma.MultiplyAdd(v, w3, a5);
+                    a6 = Fma.MultiplyAdd(v, w2, a6);
+                    a7 = Fma.MultiplyAdd(v, w1, a7);
+                    v = TLoad.Load((float*)((byte*)rows[9] + offset), mask);
+                    a5 = Fma.MultiplyAdd(v, w4, a5);
+                    a6 = Fma.MultiplyAdd(v, w3, a6);
+                    a7 = Fma.MultiplyAdd(v, w2, a7);
+                    v = TLoad.Load((float*)((byte*)rows[10] + offset), mask);
+                    a6 = Fma.MultiplyAdd(v, w4, a6);
+                    a7 = Fma.MultiplyAdd(v, w3, a7);
+                    v = TLoad.Load((float*)((byte*)rows[11] + offset), mask);
+                    a7 = Fma.MultiplyAdd(v, w4, a7);
                 }
 
-                TLoad.Store(d + x, a0, width);
-            if (rowCount > 1)
-            {
-                TLoad.Store(d + x + (1 * (long)width), a1, width);
-            }
-
-            if (rowCount > 2)
-            {
-                TLoad.Store(d + x + (2 * (long)width), a2, width);
-            }
-
-            if (rowCount > 3)
-            {
-                TLoad.Store(d + x + (3 * (long)width), a3, width);
-            }
-
-            if (rowCount > 4)
-            {
-                TLoad.Store(d + x + (4 * (long)width), a4, width);
-            }
-
-            if (rowCount > 5)
-            {
-                TLoad.Store(d + x + (5 * (long)width), a5, width);
-            }
-
-            if (rowCount > 6)
-            {
-                TLoad.Store(d + x + (6 * (long)width), a6, width);
-            }
-
-            if (rowCount > 7)
-            {
-                TLoad.Store(d + x + (7 * (long)width), a7, width);
-            }
+                StoreRows<TLoad>(d + x, width, rowCount, a0, a1, a2, a3, a4, a5, a6, a7);
             }
         }
     }
@@ -388,120 +399,86 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
                 {
                     var mask = TLoad.Mask(x + s, width);
                     nint offset = (nint)(x + s) * sizeof(float);
-                var w0 = Vector256.Create(w[0]);
-                var w1 = Vector256.Create(w[7]);
-                var w2 = Vector256.Create(w[14]);
-                var w3 = Vector256.Create(w[21]);
-                var w4 = Vector256.Create(w[28]);
-                var w5 = Vector256.Create(w[35]);
-                var w6 = Vector256.Create(w[42]);
-                var v = TLoad.Load((float*)((byte*)rows[0] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w0, a0);
-                v = TLoad.Load((float*)((byte*)rows[1] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w1, a0);
-                a1 = Fma.MultiplyAdd(v, w0, a1);
-                v = TLoad.Load((float*)((byte*)rows[2] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w2, a0);
-                a1 = Fma.MultiplyAdd(v, w1, a1);
-                a2 = Fma.MultiplyAdd(v, w0, a2);
-                v = TLoad.Load((float*)((byte*)rows[3] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w3, a0);
-                a1 = Fma.MultiplyAdd(v, w2, a1);
-                a2 = Fma.MultiplyAdd(v, w1, a2);
-                a3 = Fma.MultiplyAdd(v, w0, a3);
-                v = TLoad.Load((float*)((byte*)rows[4] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w4, a0);
-                a1 = Fma.MultiplyAdd(v, w3, a1);
-                a2 = Fma.MultiplyAdd(v, w2, a2);
-                a3 = Fma.MultiplyAdd(v, w1, a3);
-                a4 = Fma.MultiplyAdd(v, w0, a4);
-                v = TLoad.Load((float*)((byte*)rows[5] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w5, a0);
-                a1 = Fma.MultiplyAdd(v, w4, a1);
-                a2 = Fma.MultiplyAdd(v, w3, a2);
-                a3 = Fma.MultiplyAdd(v, w2, a3);
-                a4 = Fma.MultiplyAdd(v, w1, a4);
-                a5 = Fma.MultiplyAdd(v, w0, a5);
-                v = TLoad.Load((float*)((byte*)rows[6] + offset), mask);
-                a0 = Fma.MultiplyAdd(v, w6, a0);
-                a1 = Fma.MultiplyAdd(v, w5, a1);
-                a2 = Fma.MultiplyAdd(v, w4, a2);
-                a3 = Fma.MultiplyAdd(v, w3, a3);
-                a4 = Fma.MultiplyAdd(v, w2, a4);
-                a5 = Fma.MultiplyAdd(v, w1, a5);
-                a6 = Fma.MultiplyAdd(v, w0, a6);
-                v = TLoad.Load((float*)((byte*)rows[7] + offset), mask);
-                a1 = Fma.MultiplyAdd(v, w6, a1);
-                a2 = Fma.MultiplyAdd(v, w5, a2);
-                a3 = Fma.MultiplyAdd(v, w4, a3);
-                a4 = Fma.MultiplyAdd(v, w3, a4);
-                a5 = Fma.MultiplyAdd(v, w2, a5);
-                a6 = Fma.MultiplyAdd(v, w1, a6);
-                a7 = Fma.MultiplyAdd(v, w0, a7);
-                v = TLoad.Load((float*)((byte*)rows[8] + offset), mask);
-                a2 = Fma.MultiplyAdd(v, w6, a2);
-                a3 = Fma.MultiplyAdd(v, w5, a3);
-                a4 = Fma.MultiplyAdd(v, w4, a4);
-                a5 = Fma.MultiplyAdd(v, w3, a5);
-                a6 = Fma.MultiplyAdd(v, w2, a6);
-                a7 = Fma.MultiplyAdd(v, w1, a7);
-                v = TLoad.Load((float*)((byte*)rows[9] + offset), mask);
-                a3 = Fma.MultiplyAdd(v, w6, a3);
-                a4 = Fma.MultiplyAdd(v, w5, a4);
-                a5 = Fma.MultiplyAdd(v, w4, a5);
-                a6 = Fma.MultiplyAdd(v, w3, a6);
-                a7 = Fma.MultiplyAdd(v, w2, a7);
-                v = TLoad.Load((float*)((byte*)rows[10] + offset), mask);
-                a4 = Fma.MultiplyAdd(v, w6, a4);
-                a5 = Fma.MultiplyAdd(v, w5, a5);
-                a6 = Fma.MultiplyAdd(v, w4, a6);
-                a7 = Fma.MultiplyAdd(v, w3, a7);
-                v = TLoad.Load((float*)((byte*)rows[11] + offset), mask);
-                a5 = Fma.MultiplyAdd(v, w6, a5);
-                a6 = Fma.MultiplyAdd(v, w5, a6);
-                a7 = Fma.MultiplyAdd(v, w4, a7);
-                v = TLoad.Load((float*)((byte*)rows[12] + offset), mask);
-                a6 = Fma.MultiplyAdd(v, w6, a6);
-                a7 = Fma.MultiplyAdd(v, w5, a7);
-                v = TLoad.Load((float*)((byte*)rows[13] + offset), mask);
-                a7 = Fma.MultiplyAdd(v, w6, a7);
+                    var w0 = Vector256.Create(w[0]);
+                    var w1 = Vector256.Create(w[7]);
+                    var w2 = Vector256.Create(w[14]);
+                    var w3 = Vector256.Create(w[21]);
+                    var w4 = Vector256.Create(w[28]);
+                    var w5 = Vector256.Create(w[35]);
+                    var w6 = Vector256.Create(w[42]);
+                    var v = TLoad.Load((float*)((byte*)rows[0] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w0, a0);
+                    v = TLoad.Load((float*)((byte*)rows[1] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w1, a0);
+                    a1 = Fma.MultiplyAdd(v, w0, a1);
+                    v = TLoad.Load((float*)((byte*)rows[2] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w2, a0);
+                    a1 = Fma.MultiplyAdd(v, w1, a1);
+                    a2 = Fma.MultiplyAdd(v, w0, a2);
+                    v = TLoad.Load((float*)((byte*)rows[3] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w3, a0);
+                    a1 = Fma.MultiplyAdd(v, w2, a1);
+                    a2 = Fma.MultiplyAdd(v, w1, a2);
+                    a3 = Fma.MultiplyAdd(v, w0, a3);
+                    v = TLoad.Load((float*)((byte*)rows[4] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w4, a0);
+                    a1 = Fma.MultiplyAdd(v, w3, a1);
+                    a2 = Fma.MultiplyAdd(v, w2, a2);
+                    a3 = Fma.MultiplyAdd(v, w1, a3);
+                    a4 = Fma.MultiplyAdd(v, w0, a4);
+                    v = TLoad.Load((float*)((byte*)rows[5] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w5, a0);
+                    a1 = Fma.MultiplyAdd(v, w4, a1);
+                    a2 = Fma.MultiplyAdd(v, w3, a2);
+                    a3 = Fma.MultiplyAdd(v, w2, a3);
+                    a4 = Fma.MultiplyAdd(v, w1, a4);
+                    a5 = Fma.MultiplyAdd(v, w0, a5);
+                    v = TLoad.Load((float*)((byte*)rows[6] + offset), mask);
+                    a0 = Fma.MultiplyAdd(v, w6, a0);
+                    a1 = Fma.MultiplyAdd(v, w5, a1);
+                    a2 = Fma.MultiplyAdd(v, w4, a2);
+                    a3 = Fma.MultiplyAdd(v, w3, a3);
+                    a4 = Fma.MultiplyAdd(v, w2, a4);
+                    a5 = Fma.MultiplyAdd(v, w1, a5);
+                    a6 = Fma.MultiplyAdd(v, w0, a6);
+                    v = TLoad.Load((float*)((byte*)rows[7] + offset), mask);
+                    a1 = Fma.MultiplyAdd(v, w6, a1);
+                    a2 = Fma.MultiplyAdd(v, w5, a2);
+                    a3 = Fma.MultiplyAdd(v, w4, a3);
+                    a4 = Fma.MultiplyAdd(v, w3, a4);
+                    a5 = Fma.MultiplyAdd(v, w2, a5);
+                    a6 = Fma.MultiplyAdd(v, w1, a6);
+                    a7 = Fma.MultiplyAdd(v, w0, a7);
+                    v = TLoad.Load((float*)((byte*)rows[8] + offset), mask);
+                    a2 = Fma.MultiplyAdd(v, w6, a2);
+                    a3 = Fma.MultiplyAdd(v, w5, a3);
+                    a4 = Fma.MultiplyAdd(v, w4, a4);
+                    a5 = Fma.MultiplyAdd(v, w3, a5);
+                    a6 = Fma.MultiplyAdd(v, w2, a6);
+                    a7 = Fma.MultiplyAdd(v, w1, a7);
+                    v = TLoad.Load((float*)((byte*)rows[9] + offset), mask);
+                    a3 = Fma.MultiplyAdd(v, w6, a3);
+                    a4 = Fma.MultiplyAdd(v, w5, a4);
+                    a5 = Fma.MultiplyAdd(v, w4, a5);
+                    a6 = Fma.MultiplyAdd(v, w3, a6);
+                    a7 = Fma.MultiplyAdd(v, w2, a7);
+                    v = TLoad.Load((float*)((byte*)rows[10] + offset), mask);
+                    a4 = Fma.MultiplyAdd(v, w6, a4);
+                    a5 = Fma.MultiplyAdd(v, w5, a5);
+                    a6 = Fma.MultiplyAdd(v, w4, a6);
+                    a7 = Fma.MultiplyAdd(v, w3, a7);
+                    v = TLoad.Load((float*)((byte*)rows[11] + offset), mask);
+                    a5 = Fma.MultiplyAdd(v, w6, a5);
+                    a6 = Fma.MultiplyAdd(v, w5, a6);
+                    a7 = Fma.MultiplyAdd(v, w4, a7);
+                    v = TLoad.Load((float*)((byte*)rows[12] + offset), mask);
+                    a6 = Fma.MultiplyAdd(v, w6, a6);
+                    a7 = Fma.MultiplyAdd(v, w5, a7);
+                    v = TLoad.Load((float*)((byte*)rows[13] + offset), mask);
+                    a7 = Fma.MultiplyAdd(v, w6, a7);
                 }
 
-                TLoad.Store(d + x, a0, width);
-            if (rowCount > 1)
-            {
-                TLoad.Store(d + x + (1 * (long)width), a1, width);
-            }
-
-            if (rowCount > 2)
-            {
-                TLoad.Store(d + x + (2 * (long)width), a2, width);
-            }
-
-            if (rowCount > 3)
-            {
-                TLoad.Store(d + x + (3 * (long)width), a3, width);
-            }
-
-            if (rowCount > 4)
-            {
-                TLoad.Store(d + x + (4 * (long)width), a4, width);
-            }
-
-            if (rowCount > 5)
-            {
-                TLoad.Store(d + x + (5 * (long)width), a5, width);
-            }
-
-            if (rowCount > 6)
-            {
-                TLoad.Store(d + x + (6 * (long)width), a6, width);
-            }
-
-            if (rowCount > 7)
-            {
-                TLoad.Store(d + x + (7 * (long)width), a7, width);
-            }
+                StoreRows<TLoad>(d + x, width, rowCount, a0, a1, a2, a3, a4, a5, a6, a7);
             }
         }
     }
