@@ -106,11 +106,7 @@ internal static unsafe class Depthwise3x3Avx2Kernel
     /// columns of a multiple of 1024), so their lines, and the four output rows' when the output plane is congruent
     /// too, fall into one set of the L1 (64 sets, 8 ways on Zen 4).
     /// </summary>
-    public static bool RowsShareCacheSets(int width)
-    {
-        int offset = width & 1023;
-        return width >= 1024 - 3 && (offset <= 3 || offset >= 1024 - 3);
-    }
+    public static bool RowsShareCacheSets(int width) => DirectRowShape.RowsNearMultipleOf(width, 1024);
 
     /// <summary>
     /// As <see cref="RunRows"/>, two output rows per pass from four input rows, for rows that share L1 sets

@@ -42,11 +42,7 @@ internal static unsafe class Depthwise5x5And7x7Avx2Kernel
     /// 8 ways on Zen 4) and evict each other. Such widths read copies of the input rows from a ring whose rows are
     /// <see cref="RingStride"/> apart.
     /// </summary>
-    public static bool RowsShareCacheSets(int width)
-    {
-        int offset = width & 511;
-        return width >= 512 - 3 && (offset <= 3 || offset >= 512 - 3);
-    }
+    public static bool RowsShareCacheSets(int width) => DirectRowShape.RowsNearMultipleOf(width, 512);
 
     /// <summary>Floats from one ring row to the next: a 64-byte line more than the row, so consecutive rows start in consecutive sets.</summary>
     public static long RingStride(int width) => (((long)width + 15) & ~15L) + 16;
