@@ -328,10 +328,9 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// </summary>
     private static (int mr, int Nr, bool Shifted) ChooseTileAndMode(bool shiftable, long shiftedPositions, long outPositions, int mg)
     {
-        var tiles = MainTiles;
-        (int mr, int Nr, bool Shifted) best = (tiles[0].Rows, tiles[0].Vectors * TOps.Count, false);
+        (int mr, int Nr, bool Shifted) best = (MainTiles[0].Rows, MainTiles[0].Vectors * TOps.Count, false);
         double bestCost = double.MaxValue;
-        foreach (var (rows, vectors) in tiles)
+        foreach (var (rows, vectors) in MainTiles)
         {
             int columns = vectors * TOps.Count;
             double rowWork = (double)((mg + rows - 1) / rows) * rows;
@@ -356,7 +355,7 @@ internal sealed unsafe class GemmConvolution<TOps, TVec> : IConvolutionKernel
     /// (x64 without AVX-512) they spill every accumulator, so there the 6 x 2 tile (12 accumulators, 2 B
     /// vectors, 1 broadcast) runs whole strips (S5 with AVX-512 disabled: 51-62 -> 71-80 GFLOP/s, peak 117 at 256 bits too).
     /// </summary>
-    private static (int Rows, int Vectors)[] MainTiles => VectorRegisters.Count >= 32
+    private static readonly (int Rows, int Vectors)[] MainTiles = VectorRegisters.Count >= 32
         ? [(GemmMicroKernel8x3.Rows, GemmMicroKernel8x3.Vectors), (GemmMicroKernel6x4.Rows, GemmMicroKernel6x4.Vectors)]
         : [(GemmMicroKernel6x2.Rows, GemmMicroKernel6x2.Vectors)];
 
